@@ -1,0 +1,31 @@
+# Examining reasoning LLMs-as-judges in non-verifiable LLM post-training (arXiv 2603.12246).
+#
+# A gold judge labels preference data; small judges are trained from its labels (non-reasoning:
+# SFT on scores; reasoning: SFT on its reasoning traces, then GRPO); each judge is the reward of a
+# GRPO-trained policy; every policy checkpoint is graded by its training judge and by the gold judge.
+# A policy whose training-judge score rises while its gold score falls is reward hacking.
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+validate(config, "schemas/config.schema.yaml")
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/gold.smk"
+include: "rules/judges.smk"
+include: "rules/policies.smk"
+include: "rules/evaluation.smk"
+include: "rules/report.smk"
+
+
+rule all:
+    input:
+        final_outputs(),
+    default_target: True

@@ -1,0 +1,73 @@
+# Data: the models as plain Hugging Face folders, the seeded splits, and the candidate responses
+# that the gold judge labels.
+
+
+rule prepare_model:
+    output:
+        directory("results/models/{model}"),
+    params:
+        spec=lambda wc: model_spec(wc.model),
+    log:
+        "logs/prepare_model/{model}.log",
+    benchmark:
+        "benchmarks/prepare_model/{model}.tsv"
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/prepare_model.py"
+
+
+rule make_splits:
+    input:
+        lambda wc: [config["data"]["path"]] if config["data"]["source"] == "embedded" else [],
+    output:
+        expand("results/data/splits/{split}.jsonl", split=ALL_SPLITS),
+    params:
+        data=config["data"],
+        seed=config["seed"],
+    log:
+        "logs/make_splits.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/make_splits.py"
+
+
+rule generate_candidates:
+    input:
+        split="results/data/splits/{split}.jsonl",
+        model=lambda wc: (
+            [model_dir(config["candidates"]["model"])]
+            if config["candidates"]["source"] == "model"
+            else []
+        ),
+    output:
+        "results/data/candidates/{split}.jsonl",
+    params:
+        candidates=config["candidates"],
+        spec=lambda wc: (
+            model_spec(config["candidates"]["model"])
+            if config["candidates"]["source"] == "model"
+            else {}
+        ),
+        seed=config["seed"],
+    log:
+        "logs/generate_candidates/{split}.log",
+    benchmark:
+        "benchmarks/generate_candidates/{split}.tsv"
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/generate_candidates.py"

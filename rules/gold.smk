@@ -1,0 +1,25 @@
+# Gold annotations: the gold judge scores every (instruction, candidate) 0-9 and keeps its
+# reasoning trace, which distils the reasoning judges.
+
+
+rule annotate_gold:
+    input:
+        candidates="results/data/candidates/{split}.jsonl",
+        model=lambda wc: served_model_input(config["gold"]["model"], config["gold"]["backend"]),
+    output:
+        "results/gold/{effort}/{split}.jsonl",
+    params:
+        gold=lambda wc: gold_use(wc.effort),
+        seed=config["seed"],
+    log:
+        "logs/annotate_gold/{effort}/{split}.log",
+    benchmark:
+        "benchmarks/annotate_gold/{effort}/{split}.tsv"
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=240,
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/annotate_gold.py"

@@ -1,0 +1,54 @@
+# Tables and figures of the paper, from the artifacts above.
+
+
+rule judge_agreement_table:
+    input:
+        expand("results/judges/{judge}/eval/agreement.json", judge=JUDGES),
+    output:
+        csv="results/tables/judge_agreement.csv",
+        md="results/tables/judge_agreement.md",
+    log:
+        "logs/judge_agreement_table.log",
+    threads: 1
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/judge_agreement_table.py"
+
+
+rule policy_scores_table:
+    input:
+        expand(
+            "results/policies/{run}/scores/step-{step}.{scorer}.jsonl",
+            run=RUNS,
+            step=CHECKPOINT_STEPS,
+            scorer=SCORERS,
+        ),
+    output:
+        csv="results/tables/policy_scores.csv",
+        md="results/tables/policy_scores.md",
+    params:
+        bootstrap=config["evaluation"].get("bootstrap", {}),
+        runs=config["policy_runs"],
+        seed=config["seed"],
+    log:
+        "logs/policy_scores_table.log",
+    threads: 1
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/policy_scores_table.py"
+
+
+rule plot_policy_scores:
+    input:
+        "results/tables/policy_scores.csv",
+    output:
+        "results/figures/policy_scores_{run}.png",
+    log:
+        "logs/plot_policy_scores/{run}.log",
+    threads: 1
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/plot_policy_scores.py"

@@ -1,0 +1,167 @@
+"""Engines: the transformers path on the real tiny model; vLLM and HTTP at their boundaries."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from judgerl.engines import (
+    EngineError,
+    OpenAICompatibleEngine,
+    Sampling,
+    make_engine,
+    score_probs_from_logprobs,
+    score_token_ids,
+    vllm_sampling_kwargs,
+)
+from judgerl.judging import JudgeSettings, judge_pointwise
+from judgerl.prompts import NON_REASONING, REASONING, pointwise_messages
+
+
+def test_score_tokens_follow_the_prefix(tiny_engine):
+    assert score_token_ids(tiny_engine.tokenizer) == list(range(32, 42))
+
+
+def test_left_padding_does_not_change_score_probabilities(tiny_engine):
+    conversations = [pointwise_messages("Say hi.", "Hi!", NON_REASONING),
+                     pointwise_messages("Explain gravity in detail please, with examples.", "No.", NON_REASONING)]
+    batched = tiny_engine.score_probs(conversations, NON_REASONING, [None, None])
+    single = [tiny_engine.score_probs([c], NON_REASONING, [None])[0] for c in conversations]
+    for b, s in zip(batched, single):
+        assert b == pytest.approx(s, abs=2e-2)
+        assert 0.0 < sum(b) <= 1.0 + 1e-6
+
+
+def test_greedy_completion_is_deterministic_and_bounded(tiny_engine):
+    conversations = [[{"role": "user", "content": "Name a color."}]] * 2
+    first = tiny_engine.complete(conversations, Sampling(max_tokens=8))
+    second = tiny_engine.complete(conversations, Sampling(max_tokens=8))
+    # Same batch, same text (bf16 kernels differ across batch shapes, so only the same batch is compared).
+    assert first[0].text == first[1].text == second[0].text
+    assert all(c.n_tokens <= 8 for c in first)
+
+
+def test_judge_pointwise_argmax_and_parsed(tiny_engine):
+    instructions, responses = ["What is 2 + 2?", "Write a haiku."], ["4", "Leaves fall / quietly / autumn ends"]
+    forced = judge_pointwise(tiny_engine, instructions, responses,
+                             JudgeSettings(NON_REASONING, Sampling(max_tokens=8), verdict="argmax"))
+    for v in forced:
+        assert v["valid"] and v["score"] == max(range(10), key=lambda x: v["probs"][x])
+        assert sum(v["probs"]) == pytest.approx(1.0, abs=1e-4)
+        assert v["expected_score"] == pytest.approx(sum(x * p for x, p in enumerate(v["probs"])), abs=1e-4)
+    thinking = judge_pointwise(tiny_engine, instructions, responses,
+                               JudgeSettings(REASONING, Sampling(max_tokens=12), verdict="parsed"))
+    for v in thinking:
+        assert v["expected_score"] is not None and 0.0 <= v["expected_score"] <= 9.0
+        assert v["valid"] == (v["score"] is not None)
+        assert v["thinking_tokens"] <= 12
+
+
+def test_vllm_boundary():
+    kwargs = vllm_sampling_kwargs(Sampling(max_tokens=64, temperature=0.7, top_k=20, top_p=0.95, stop=("</think>",)))
+    assert kwargs == {"max_tokens": 64, "temperature": 0.7, "top_p": 0.95, "top_k": 20, "seed": None,
+                      "stop": ["</think>"], "include_stop_str_in_output": True}
+    assert vllm_sampling_kwargs(Sampling(max_tokens=4))["top_k"] == -1
+    try:
+        import vllm  # noqa: F401
+    except ImportError:
+        with pytest.raises(EngineError, match="vllm package"):
+            make_engine("results/models/x", {}, {"kind": "vllm"})
+
+
+def test_unknown_backend():
+    with pytest.raises(EngineError, match="unknown inference backend"):
+        make_engine("x", {}, {"kind": "tgi"})
+
+
+# ---- the OpenAI-compatible client against a local server --------------------------------------
+
+
+class FakeServer:
+    """A chat-completions server on loopback that answers from a script of responses."""
+
+    def __init__(self, script):
+        self.script, self.requests = list(script), []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.requests.append(body)
+                status, payload = outer.script.pop(0) if outer.script else (200, outer.reply(body))
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    @staticmethod
+    def reply(body):
+        user = body["messages"][-1]["content"]
+        score = "7" if "good" in user else "2"
+        tokens = ["Score", ":", " ", score]
+        top = [{"token": score, "logprob": -0.1}, {"token": "6", "logprob": -2.5}, {"token": "x", "logprob": -3.0}]
+        return {
+            "choices": [{
+                "message": {"content": f"Score: {score}", "reasoning_content": "I compared it with the rules."},
+                "finish_reason": "stop",
+                "logprobs": {"content": [{"token": t, "logprob": -0.1, "top_logprobs": top if t == score else []}
+                                         for t in tokens]},
+            }],
+            "usage": {"completion_tokens": 42},
+        }
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+def test_http_engine_reads_reasoning_score_and_probs():
+    server = FakeServer([(503, {"error": "warming up"})])  # the first call fails and is retried
+    try:
+        engine = OpenAICompatibleEngine(server.url, "openai/gpt-oss-120b", backoff_s=0.01)
+        settings = JudgeSettings(REASONING, Sampling(max_tokens=8192, reasoning_effort="high"))
+        verdicts = judge_pointwise(engine, ["q1", "q2"], ["a good answer", "a bad answer"], settings)
+    finally:
+        server.close()
+    assert [v["score"] for v in verdicts] == [7, 2]
+    assert verdicts[0]["reasoning"] == "I compared it with the rules."
+    assert verdicts[0]["probs"][7] > 0.9 and verdicts[0]["probs"][6] > 0
+    assert len(server.requests) == 3
+    assert all(r["reasoning_effort"] == "high" and r["max_tokens"] == 8192 for r in server.requests)
+
+
+def test_http_engine_dead_server_names_the_url():
+    server = FakeServer([])
+    url = server.url
+    server.close()
+    server.httpd.server_close()
+    engine = OpenAICompatibleEngine(url, "m", max_retries=2, backoff_s=0.01, timeout_s=2)
+    with pytest.raises(EngineError, match="127.0.0.1.*failed after 2 tries"):
+        engine.complete([[{"role": "user", "content": "hi"}]], Sampling(max_tokens=4))
+
+
+def test_http_engine_does_not_retry_client_errors():
+    server = FakeServer([(400, {"error": "bad model"})])
+    try:
+        engine = OpenAICompatibleEngine(server.url, "m", max_retries=3, backoff_s=0.01)
+        with pytest.raises(EngineError, match="HTTP 400"):
+            engine.complete([[{"role": "user", "content": "hi"}]], Sampling(max_tokens=4))
+        assert len(server.requests) == 1
+    finally:
+        server.close()
+
+
+def test_score_probs_from_logprobs_needs_a_clean_digit_token():
+    entries = [{"token": "Score", "logprob": 0}, {"token": ": ", "logprob": 0},
+               {"token": "57", "logprob": -0.1, "top_logprobs": []}]
+    assert score_probs_from_logprobs("Score: 57", entries) is None
+    assert score_probs_from_logprobs("no score", entries) is None

@@ -1,0 +1,52 @@
+import json
+
+import pytest
+
+from judgerl.files import ResumableJsonl, atomic_path, read_jsonl, write_jsonl
+
+
+def test_atomic_path_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "out.jsonl"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("crash")
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_dir(tmp_path):
+    target = tmp_path / "model"
+    with atomic_path(target) as tmp:
+        tmp.mkdir()
+        (tmp / "w.bin").write_text("x")
+    assert (target / "w.bin").read_text() == "x"
+
+
+def test_resumable_jsonl_continues_after_crash(tmp_path):
+    out = tmp_path / "gold.jsonl"
+    progress = ResumableJsonl(out)
+    progress.add([{"key": "a", "v": 1}, {"key": "b", "v": 2}])
+    # The crash cut the last line in half.
+    with progress.progress.open("a") as fh:
+        fh.write('{"key": "c", "v"')
+    resumed = ResumableJsonl(out)
+    assert resumed.done("a") and resumed.done("b") and not resumed.done("c")
+    resumed.add([{"key": "c", "v": 3}])
+    with pytest.raises(RuntimeError, match="never finished"):
+        resumed.finish(["a", "b", "c", "d"])
+    rows = resumed.finish(["c", "a", "b"])
+    assert [r["key"] for r in rows] == ["c", "a", "b"]
+    assert read_jsonl(out) == rows
+    assert not resumed.progress.exists()
+
+
+def test_read_jsonl_names_the_bad_line(tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_text(json.dumps({"a": 1}) + "\n{oops\n")
+    with pytest.raises(ValueError, match="x.jsonl:2"):
+        read_jsonl(path)
+    with pytest.raises(FileNotFoundError, match="missing input file"):
+        read_jsonl(tmp_path / "nope.jsonl")
+    write_jsonl(tmp_path / "y.jsonl", [{"b": 2}])
+    assert read_jsonl(tmp_path / "y.jsonl") == [{"b": 2}]

@@ -1,0 +1,70 @@
+import math
+
+import pytest
+
+from judgerl.prompts import NON_REASONING, REASONING, verdict_completion
+from judgerl.verdicts import expected_score, judge_accuracy_reward, parse_verdict, renormalise, split_thinking
+
+
+@pytest.mark.parametrize(
+    ("text", "score"),
+    [
+        ("Score: 7", 7),
+        ("score: 0", 0),
+        ("**Score:** 9", 9),
+        ("The answer is fine.\nScore: 4", 4),
+        ('Format "Score: N" asked.\nScore: 3', 3),  # the last score line wins
+        ("Score: 10", None),  # out of range
+        ("Score: 7.5", None),  # not an integer
+        ("I would give it a seven.", None),
+        ("", None),
+    ],
+)
+def test_parse_non_reasoning(text, score):
+    verdict = parse_verdict(text, NON_REASONING)
+    assert verdict.score == score
+    assert verdict.valid is (score is not None)
+
+
+def test_parse_reasoning_needs_closed_thinking():
+    closed = parse_verdict("It follows the instruction.\n</think>\nScore: 8", REASONING)
+    assert closed.score == 8 and closed.reasoning == "It follows the instruction." and closed.thinking_closed
+    # A score written inside unfinished thinking is not a verdict.
+    unclosed = parse_verdict("Maybe Score: 8 ... still thinking", REASONING)
+    assert unclosed.score is None and not unclosed.thinking_closed
+    # Thinking closed without a score line.
+    assert parse_verdict("done\n</think>\nGood answer.", REASONING).score is None
+
+
+def test_parse_reasoning_returned_separately():
+    verdict = parse_verdict("Score: 2", REASONING, reasoning="the server's reasoning")
+    assert verdict.score == 2 and verdict.reasoning == "the server's reasoning"
+
+
+def test_training_target_parses_back():
+    for mode in (REASONING, NON_REASONING):
+        text = verdict_completion(6, mode, "Accurate and complete.")
+        if mode == REASONING:
+            text = text  # written after the opened <think>
+        assert parse_verdict(text, mode).score == 6
+    assert split_thinking(verdict_completion(6, REASONING, "r"))[0] == "r"
+
+
+def test_expected_score_by_hand():
+    probs = [0.0] * 10
+    probs[3], probs[7] = 0.1, 0.3  # renormalised: 0.25, 0.75
+    assert expected_score(probs) == pytest.approx(3 * 0.25 + 7 * 0.75)
+    assert renormalise([0.0] * 10) is None
+    assert expected_score([1.0] + [0.0] * 9) == 0.0
+    assert expected_score([0.1] * 10) == pytest.approx(4.5)
+    with pytest.raises(ValueError):
+        renormalise([0.5, 0.5])
+
+
+@pytest.mark.parametrize(
+    ("predicted", "gold", "reward"),
+    [(5, 5, 1.0), (4, 5, 80 / 81), (0, 9, 0.0), (9, 0, 0.0), (7, 4, 72 / 81), (None, 3, -1.0), (12, 3, -1.0)],
+)
+def test_eq1(predicted, gold, reward):
+    assert judge_accuracy_reward(predicted, gold) == pytest.approx(reward)
+    assert not math.isnan(reward)

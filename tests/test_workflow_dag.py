@@ -1,0 +1,127 @@
+"""The DAG: config validation, and exactly which jobs a config edit reruns.
+
+A copy of the workflow gets every output as a placeholder, recorded by `snakemake --touch` (which
+stores the params that each job ran with); an edit of the config then makes the dry run list the
+jobs that Snakemake would rerun, and nothing else.
+"""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+WORKFLOW = ["Snakefile", "rules", "schemas", "workflow_scripts", "config.yaml", "resources", "profiles", "envs"]
+
+
+def snakemake(workdir, *args, check=True):
+    proc = subprocess.run([*SNAKEMAKE, *args], cwd=workdir, capture_output=True, text=True, timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def planned_jobs(workdir) -> set[tuple[str, str]]:
+    """(rule, wildcards) of every job a dry run would execute."""
+    out = snakemake(workdir, "--dry-run").stdout
+    jobs, rule = set(), None
+    for line in out.splitlines():
+        if m := re.match(r"^(?:local)?rule (\w+):", line):
+            rule = m.group(1)
+            jobs.add((rule, ""))
+        elif rule and (m := re.match(r"^\s+wildcards: (.*)$", line)):
+            jobs.discard((rule, ""))
+            jobs.add((rule, m.group(1)))
+        elif not line.strip():
+            rule = None
+    return jobs
+
+
+@pytest.fixture
+def workflow(tmp_path):
+    for name in WORKFLOW:
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
+    return tmp_path
+
+
+def materialise(workdir):
+    """Create every planned output as a placeholder and record it as done."""
+    out = snakemake(workdir, "--dry-run").stdout
+    for line in out.splitlines():
+        if m := re.match(r"^\s+output: (.*)$", line):
+            for path in (p.strip() for p in m.group(1).split(",")):
+                target = workdir / path
+                if Path(path).suffix in {".jsonl", ".json", ".csv", ".md", ".png"}:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_text("placeholder")
+                else:
+                    target.mkdir(parents=True, exist_ok=True)
+    snakemake(workdir, "--touch", "--forceall", "--cores", "1")
+    assert planned_jobs(workdir) == set()
+
+
+def edit_config(workdir, edit):
+    path = workdir / "config.yaml"
+    cfg = yaml.safe_load(path.read_text())
+    edit(cfg)
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+
+
+def test_default_dag_has_every_stage(workflow):
+    rules = {rule for rule, _ in planned_jobs(workflow)}
+    assert rules == {
+        "prepare_model", "make_splits", "generate_candidates", "annotate_gold", "train_judge_sft",
+        "train_judge_grpo", "evaluate_judge", "train_policy", "generate_answers", "score_answers",
+        "judge_agreement_table", "policy_scores_table", "plot_policy_scores", "all",
+    }
+
+
+def test_editing_one_judge_reruns_only_its_branch(workflow):
+    materialise(workflow)
+    edit_config(workflow, lambda c: c["judges"]["nr-135m"].update(sft={"learning_rate": 1e-4}))
+    run = "smollm2-vs-nr-135m"
+    assert planned_jobs(workflow) == {
+        ("train_judge_sft", "judge=nr-135m"),
+        ("evaluate_judge", "judge=nr-135m"),
+        ("train_policy", f"run={run}"),
+        # Step 0 is the untrained policy: its answers stand; only its training-judge score changes.
+        ("generate_answers", f"run={run}, step=2"),
+        ("generate_answers", f"run={run}, step=4"),
+        ("score_answers", f"run={run}, step=0, scorer=judge"),
+        *{("score_answers", f"run={run}, step={s}, scorer={k}") for s in (2, 4) for k in ("judge", "gold")},
+        ("judge_agreement_table", ""),
+        ("policy_scores_table", ""),
+        ("plot_policy_scores", "run=smollm2-vs-nr-135m"),
+        ("plot_policy_scores", "run=smollm2-vs-r-135m"),
+        ("all", ""),
+    }
+
+
+def test_judge_rl_settings_do_not_touch_sft(workflow):
+    materialise(workflow)
+    edit_config(workflow, lambda c: c["training"]["judge_grpo"].update(max_steps=3))
+    rerun = planned_jobs(workflow)
+    assert ("train_judge_grpo", "judge=r-135m") in rerun
+    assert not any(rule == "train_judge_sft" for rule, _ in rerun)
+    # The other judge's branch stands; only its figure is redrawn from the shared table.
+    assert {job for job in rerun if "nr-135m" in job[1]} == {("plot_policy_scores", "run=smollm2-vs-nr-135m")}
+
+
+def test_misspelt_key_fails_naming_it(workflow):
+    edit_config(workflow, lambda c: c["judges"]["r-135m"].update(gold_efort="high"))
+    proc = snakemake(workflow, "--dry-run", check=False)
+    assert proc.returncode != 0
+    assert "gold_efort" in proc.stdout + proc.stderr
+
+
+def test_dangling_reference_fails_naming_it(workflow):
+    edit_config(workflow, lambda c: c["policy_runs"]["smollm2-vs-r-135m"].update(judge="r-999m"))
+    proc = snakemake(workflow, "--dry-run", check=False)
+    assert proc.returncode != 0
+    assert "policy_runs.smollm2-vs-r-135m.judge names judge 'r-999m'" in proc.stdout + proc.stderr

@@ -1,0 +1,351 @@
+"""Inference backends behind one interface.
+
+- `TransformersEngine`: local, batched with left padding (CPU default; also CUDA).
+- `VLLMEngine`: the vLLM offline engine (GPU), imported lazily.
+- `OpenAICompatibleEngine`: HTTP chat completions, for a `vllm serve` of gpt-oss-120b or an API,
+  with concurrency, retries and `reasoning_effort`.
+
+Every engine answers `complete` (chat conversations -> `Completion`s). Local engines also answer
+`score_probs`: the probabilities of the score tokens 0..9 at the forced score position, after the
+judge's own reasoning. The HTTP engine reads them from the returned logprobs instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from judgerl.prompts import REASONING, SCORE_PREFIX, THINK_CLOSE, render, score_position_prefix
+from judgerl.verdicts import SCORES, find_score
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("transformers", "vllm", "openai")
+
+
+class EngineError(RuntimeError):
+    """A backend cannot do what was asked (missing package, dead server, unsupported call)."""
+
+
+@dataclass(frozen=True)
+class Sampling:
+    max_tokens: int
+    temperature: float = 0.0
+    top_p: float = 1.0
+    top_k: int = 0  # 0: no top-k filtering
+    stop: tuple[str, ...] = ()
+    reasoning_effort: str | None = None  # for backends with an effort switch (gpt-oss)
+    seed: int | None = None
+
+    @classmethod
+    def from_config(cls, cfg: dict, **overrides) -> Sampling:
+        keys = {f for f in cls.__dataclass_fields__}
+        values = {k: v for k, v in cfg.items() if k in keys}
+        values.update(overrides)
+        if "stop" in values:
+            values["stop"] = tuple(values["stop"] or ())
+        return cls(**values)
+
+
+@dataclass
+class Completion:
+    text: str  # what the model wrote after the prompt (the answer alone if reasoning is separate)
+    finished: bool  # False when max_tokens cut the output
+    n_tokens: int
+    reasoning: str | None = None  # set by backends that return the reasoning separately
+    score_probs: list[float] | None = field(default=None, repr=False)
+
+
+class LocalEngine:
+    """Shared logic of engines that hold the model: prompt rendering and the score position."""
+
+    tokenizer = None
+    chat_template_kwargs: dict
+
+    def render(self, conversation: list[dict], mode: str | None) -> str:
+        kwargs = dict(self.chat_template_kwargs.get(mode or "default", {}))
+        return render(self.tokenizer, conversation, mode, kwargs)
+
+    def complete(self, conversations: list[list[dict]], sampling: Sampling, mode: str | None = None) -> list[Completion]:
+        prompts = [self.render(c, mode) for c in conversations]
+        return [Completion(text=t, finished=f, n_tokens=n) for t, f, n in self._generate(prompts, sampling)]
+
+    def score_probs(self, conversations: list[list[dict]], mode: str, reasonings: list[str | None]) -> list[list[float]]:
+        """Full-vocabulary probabilities of the tokens '0'..'9' right after 'Score: '."""
+        prefixes = [self.render(c, mode) + score_position_prefix(mode, r) for c, r in zip(conversations, reasonings)]
+        return self._candidate_probs(prefixes, self.score_token_ids())
+
+    def score_token_ids(self) -> list[int]:
+        if getattr(self, "_score_ids", None) is None:
+            self._score_ids = score_token_ids(self.tokenizer)
+        return self._score_ids
+
+    def _generate(self, prompts: list[str], sampling: Sampling) -> list[tuple[str, bool, int]]:
+        raise NotImplementedError
+
+    def _candidate_probs(self, prefixes: list[str], token_ids: list[int]) -> list[list[float]]:
+        raise NotImplementedError
+
+
+def score_token_ids(tokenizer) -> list[int]:
+    """Token ids of the digits 0..9 as they follow the score prefix; checked, not assumed."""
+    ids = []
+    base = tokenizer.encode(SCORE_PREFIX, add_special_tokens=False)
+    for digit in SCORES:
+        full = tokenizer.encode(f"{SCORE_PREFIX}{digit}", add_special_tokens=False)
+        if full[:-1] != base or len(full) != len(base) + 1:
+            raise EngineError(
+                f"this tokenizer does not end {SCORE_PREFIX!r} on a token boundary before the digit "
+                f"{digit} ({base} vs {full}); the score position cannot be read"
+            )
+        ids.append(full[-1])
+    return ids
+
+
+class TransformersEngine(LocalEngine):
+    def __init__(self, model_dir: str | Path, dtype: str = "bfloat16", batch_size: int = 16, device: str | None = None,
+                 chat_template_kwargs: dict | None = None, model=None, tokenizer=None):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.torch = torch
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.batch_size = batch_size
+        self.chat_template_kwargs = chat_template_kwargs or {}
+        if not Path(model_dir).is_dir() and model is None:
+            raise FileNotFoundError(f"model folder {model_dir} does not exist")
+        self.tokenizer = tokenizer or AutoTokenizer.from_pretrained(model_dir)
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.model = model or AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype))
+        self.model.to(self.device).eval()
+
+    def _batches(self, texts: list[str]):
+        # Sorting by length keeps padding small; results go back to the caller's order.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            enc = self.tokenizer([texts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=False)
+            yield idx, enc.to(self.device)
+
+    def _generate(self, prompts: list[str], sampling: Sampling) -> list[tuple[str, bool, int]]:
+        torch = self.torch
+        out: list = [None] * len(prompts)
+        stop_ids = {self.tokenizer.eos_token_id, self.tokenizer.pad_token_id}
+        kwargs = {"max_new_tokens": sampling.max_tokens, "pad_token_id": self.tokenizer.pad_token_id}
+        if sampling.temperature > 0:
+            kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p,
+                          top_k=sampling.top_k or None)
+        else:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        if sampling.stop:
+            kwargs.update(stop_strings=list(sampling.stop), tokenizer=self.tokenizer)
+        for idx, enc in self._batches(prompts):
+            with torch.inference_mode():
+                generated = self.model.generate(**enc, **kwargs)
+            new = generated[:, enc["input_ids"].shape[1] :]
+            for row, i in enumerate(idx):
+                tokens = new[row].tolist()
+                # A sequence that ended early is followed by eos / pad tokens up to the batch's length.
+                ends = [k for k, t in enumerate(tokens) if t in stop_ids]
+                n = ends[0] if ends else len(tokens)
+                text = self.tokenizer.decode(tokens[:n], skip_special_tokens=True)
+                out[i] = (text, bool(ends) or any(s in text for s in sampling.stop), n)
+        return out
+
+    def _candidate_probs(self, prefixes: list[str], token_ids: list[int]) -> list[list[float]]:
+        torch = self.torch
+        out: list = [None] * len(prefixes)
+        ids = torch.tensor(token_ids, device=self.device)
+        for idx, enc in self._batches(prefixes):
+            mask = enc["attention_mask"]
+            # Left padding: positions must count real tokens only, as generate() does.
+            position_ids = (mask.cumsum(-1) - 1).clamp(min=0)
+            with torch.inference_mode():
+                logits = self.model(**enc, position_ids=position_ids, logits_to_keep=1).logits[:, -1, :]
+            probs = torch.softmax(logits.float(), dim=-1)[:, ids]
+            for row, i in enumerate(idx):
+                out[i] = probs[row].tolist()
+        return out
+
+
+def vllm_sampling_kwargs(sampling: Sampling) -> dict:
+    """Our sampling settings as vllm.SamplingParams arguments."""
+    kwargs = {
+        "max_tokens": sampling.max_tokens,
+        "temperature": sampling.temperature,
+        "top_p": sampling.top_p,
+        "top_k": sampling.top_k if sampling.top_k > 0 else -1,
+        "seed": sampling.seed,
+    }
+    if sampling.stop:
+        # Keep the stop string: a closed `</think>` is how a verdict's thinking is known to be complete.
+        kwargs.update(stop=list(sampling.stop), include_stop_str_in_output=True)
+    return kwargs
+
+
+def _import_vllm():
+    try:
+        import vllm
+    except ImportError as err:
+        raise EngineError(
+            "backend 'vllm' needs the vllm package, which is GPU-only and not in the CPU environment; "
+            "install the GPU environment (envs/gpu.yaml) or set the backend to 'transformers'"
+        ) from err
+    return vllm
+
+
+class VLLMEngine(LocalEngine):
+    TOP_LOGPROBS = 20  # vLLM's default max_logprobs; a judge puts its score mass in the top 20
+
+    def __init__(self, model_dir: str | Path, dtype: str = "bfloat16", tensor_parallel_size: int = 1,
+                 gpu_memory_utilization: float = 0.85, max_model_len: int | None = None,
+                 chat_template_kwargs: dict | None = None, seed: int = 0, **_):
+        vllm = _import_vllm()
+        self.vllm = vllm
+        self.chat_template_kwargs = chat_template_kwargs or {}
+        self.llm = vllm.LLM(model=str(model_dir), dtype=dtype, tensor_parallel_size=tensor_parallel_size,
+                            gpu_memory_utilization=gpu_memory_utilization, max_model_len=max_model_len,
+                            max_logprobs=self.TOP_LOGPROBS, seed=seed)
+        self.tokenizer = self.llm.get_tokenizer()
+
+    def _generate(self, prompts: list[str], sampling: Sampling) -> list[tuple[str, bool, int]]:
+        params = self.vllm.SamplingParams(**vllm_sampling_kwargs(sampling))
+        results = self.llm.generate(prompts, params, use_tqdm=False)
+        return [(r.outputs[0].text, r.outputs[0].finish_reason == "stop", len(r.outputs[0].token_ids)) for r in results]
+
+    def _candidate_probs(self, prefixes: list[str], token_ids: list[int]) -> list[list[float]]:
+        params = self.vllm.SamplingParams(max_tokens=1, temperature=0.0, logprobs=self.TOP_LOGPROBS)
+        results = self.llm.generate(prefixes, params, use_tqdm=False)
+        out = []
+        for r in results:
+            top = r.outputs[0].logprobs[0]  # token id -> Logprob; tokens outside the top 20 count as 0
+            out.append([math.exp(top[t].logprob) if t in top else 0.0 for t in token_ids])
+        return out
+
+
+def score_probs_from_logprobs(answer: str, logprobs: list[dict] | None) -> list[float] | None:
+    """Probabilities of '0'..'9' at the score token of an HTTP answer, from its top_logprobs."""
+    match = find_score(answer)
+    if not match or not logprobs:
+        return None
+    target, offset = match.start(1), 0
+    for entry in logprobs:
+        token = entry.get("token", "")
+        if offset <= target < offset + max(len(token), 1):
+            if token.strip() != match.group(1)[:1] or len(token.strip()) != 1:
+                return None  # the digit shares a token with other text: no clean score position
+            top = {t["token"].strip(): t["logprob"] for t in entry.get("top_logprobs", [])}
+            top.setdefault(token.strip(), entry["logprob"])
+            return [math.exp(top[str(d)]) if str(d) in top else 0.0 for d in SCORES]
+        offset += len(token)
+    return None
+
+
+class OpenAICompatibleEngine:
+    """Chat completions over HTTP: a `vllm serve` of the gold model, or any compatible API."""
+
+    RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+    def __init__(self, base_url: str, model: str, api_key_env: str | None = None, max_concurrency: int = 16,
+                 timeout_s: float = 600.0, max_retries: int = 5, backoff_s: float = 2.0, extra_body: dict | None = None,
+                 top_logprobs: int = 20, **_):
+        import httpx
+
+        self.httpx = httpx
+        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.model = model
+        key = os.environ.get(api_key_env, "") if api_key_env else os.environ.get("OPENAI_API_KEY", "EMPTY")
+        if api_key_env and not key:
+            raise EngineError(f"environment variable {api_key_env} (the API key for {base_url}) is not set")
+        self.headers = {"Authorization": f"Bearer {key}"}
+        self.max_concurrency, self.timeout_s = max_concurrency, timeout_s
+        self.max_retries, self.backoff_s = max_retries, backoff_s
+        self.extra_body = extra_body or {}
+        self.top_logprobs = top_logprobs
+
+    def payload(self, conversation: list[dict], sampling: Sampling) -> dict:
+        body = {
+            "model": self.model,
+            "messages": conversation,
+            "max_tokens": sampling.max_tokens,
+            "temperature": sampling.temperature,
+            "top_p": sampling.top_p,
+        }
+        if sampling.top_k > 0:
+            body["top_k"] = sampling.top_k  # honoured by vLLM's server; others ignore it
+        if sampling.stop:
+            body["stop"] = list(sampling.stop)
+        if sampling.seed is not None:
+            body["seed"] = sampling.seed
+        if sampling.reasoning_effort:
+            body["reasoning_effort"] = sampling.reasoning_effort
+        if self.top_logprobs:
+            body.update(logprobs=True, top_logprobs=self.top_logprobs)
+        body.update(self.extra_body)
+        return body
+
+    def _post(self, client, body: dict) -> dict:
+        last = None
+        for attempt in range(self.max_retries):
+            try:
+                response = client.post(self.url, json=body, headers=self.headers, timeout=self.timeout_s)
+                if response.status_code == 200:
+                    return response.json()
+                last = f"HTTP {response.status_code}: {response.text[:200]}"
+                if response.status_code not in self.RETRY_STATUS:
+                    break
+            except self.httpx.TransportError as err:
+                last = f"{type(err).__name__}: {err}"
+            if attempt + 1 < self.max_retries:
+                time.sleep(self.backoff_s * 2**attempt)
+        raise EngineError(f"judge server {self.url} failed after {self.max_retries} tries: {last}")
+
+    def _one(self, client, conversation, sampling) -> Completion:
+        data = self._post(client, self.payload(conversation, sampling))
+        choice = data["choices"][0]
+        message = choice.get("message") or {}
+        answer = message.get("content") or ""
+        reasoning = message.get("reasoning_content") or message.get("reasoning")
+        logprobs = (choice.get("logprobs") or {}).get("content")
+        n_tokens = (data.get("usage") or {}).get("completion_tokens", 0)
+        return Completion(text=answer, finished=choice.get("finish_reason") == "stop", n_tokens=n_tokens,
+                          reasoning=reasoning, score_probs=score_probs_from_logprobs(answer, logprobs))
+
+    def complete(self, conversations: list[list[dict]], sampling: Sampling, mode: str | None = None) -> list[Completion]:
+        # The server thinks (or not) by its own switch (reasoning_effort / extra_body); nothing to prefill.
+        with self.httpx.Client() as client, ThreadPoolExecutor(self.max_concurrency) as pool:
+            return list(pool.map(lambda c: self._one(client, c, sampling), conversations))
+
+    def score_probs(self, conversations, mode, reasonings):
+        raise EngineError("backend 'openai' cannot force a score position; it reads score probabilities "
+                          "from the logprobs of the answer instead")
+
+
+def make_engine(model_dir: str | Path, model_spec: dict, backend: dict, seed: int = 0):
+    """Build the engine that config asks for: backend = {kind, ...options}."""
+    kind = backend.get("kind", "transformers")
+    options = {k: v for k, v in backend.items() if k != "kind"}
+    chat_kwargs = model_spec.get("chat_template_kwargs") or {}
+    if kind == "transformers":
+        return TransformersEngine(model_dir, dtype=model_spec.get("dtype", "bfloat16"), chat_template_kwargs=chat_kwargs,
+                                  **options)
+    if kind == "vllm":
+        return VLLMEngine(model_dir, dtype=model_spec.get("dtype", "bfloat16"), chat_template_kwargs=chat_kwargs,
+                          seed=seed, **options)
+    if kind == "openai":
+        return OpenAICompatibleEngine(model=options.pop("served_model", model_spec.get("hub_id", str(model_dir))), **options)
+    raise EngineError(f"unknown inference backend {kind!r}; expected one of {BACKENDS}")
+
+
+def with_stop(sampling: Sampling, *stops: str) -> Sampling:
+    return replace(sampling, stop=tuple(dict.fromkeys([*sampling.stop, *stops])))
+
+
+__all__ = ["Completion", "EngineError", "Sampling", "make_engine", "with_stop", "REASONING", "THINK_CLOSE"]

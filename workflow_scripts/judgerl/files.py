@@ -1,0 +1,115 @@
+"""Atomic writes and resumable JSONL: nothing half-written ever looks finished."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+def read_jsonl(path: str | Path) -> list[dict]:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"missing input file: {path}")
+    rows = []
+    with path.open() as fh:
+        for lineno, line in enumerate(fh, 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as err:
+                    raise ValueError(f"{path}:{lineno}: not valid JSON ({err.msg})") from err
+    return rows
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary sibling path; rename it onto `path` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    _remove(tmp)
+    try:
+        yield tmp
+        if path.exists():
+            _remove(path)
+        os.replace(tmp, path)
+    finally:
+        _remove(tmp)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def write_jsonl(path: str | Path, rows: Iterable[dict]) -> None:
+    with atomic_path(path) as tmp, tmp.open("w") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_text(path: str | Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+class ResumableJsonl:
+    """Progress of a long job, one JSON row per finished item, keyed by `key`.
+
+    Rows are appended and flushed as they finish, next to the final output; a rerun after a crash
+    skips the keys already there. `finish` moves the progress file onto the final output.
+    """
+
+    def __init__(self, output: str | Path, key: str = "key"):
+        self.output = Path(output)
+        self.progress = self.output.with_name(f"{self.output.name}.progress")
+        self.key = key
+        self.rows: dict[str, dict] = {}
+        if self.progress.exists():
+            with self.progress.open() as fh:
+                for line in fh:
+                    try:
+                        row = json.loads(line)
+                    except json.JSONDecodeError:
+                        break  # a line cut by the crash: everything after it is redone
+                    self.rows[row[key]] = row
+            # Rewrite without a possibly truncated last line before appending.
+            self._rewrite()
+
+    def _rewrite(self) -> None:
+        with atomic_path(self.progress) as tmp, tmp.open("w") as fh:
+            for row in self.rows.values():
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+    def done(self, key: str) -> bool:
+        return key in self.rows
+
+    def add(self, rows: Iterable[dict]) -> None:
+        self.progress.parent.mkdir(parents=True, exist_ok=True)
+        with self.progress.open("a") as fh:
+            for row in rows:
+                self.rows[row[self.key]] = row
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def finish(self, order: list[str]) -> list[dict]:
+        missing = [k for k in order if k not in self.rows]
+        if missing:
+            raise RuntimeError(f"{self.output}: {len(missing)} items never finished, e.g. {missing[:3]}")
+        rows = [self.rows[k] for k in order]
+        write_jsonl(self.output, rows)
+        self.progress.unlink(missing_ok=True)
+        return rows

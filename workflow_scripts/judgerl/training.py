@@ -1,0 +1,115 @@
+"""What the training scripts share: TRL configs from config, resume, checkpoint export, logs.
+
+Every trainer works in `<output>.work/`: TRL's own checkpoints (model + optimizer, for resume)
+under `trainer/`, and light bf16 model exports under `exports/`. Only a finished run moves its
+results onto the rule's outputs, so Snakemake never sees a half-trained model, and a killed job
+rerun continues from its last TRL checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+from judgerl.files import atomic_path, read_jsonl, write_jsonl
+
+log = logging.getLogger(__name__)
+
+
+def device_args() -> dict:
+    """CPU runs need `use_cpu` for bf16 autocast (TRL's default bf16=True fails without it)."""
+    import torch
+
+    if torch.cuda.is_available():
+        return {"bf16": True}
+    return {"use_cpu": True, "bf16": True}
+
+
+def work_dir(output: str | Path) -> Path:
+    output = Path(output)
+    return output.with_name(f"{output.name}.work")
+
+
+def last_checkpoint(trainer_dir: Path) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    if not trainer_dir.is_dir():
+        return None
+    found = get_last_checkpoint(str(trainer_dir))
+    if found:
+        log.info("resuming from %s", found)
+    return found
+
+
+def checkpoint_step(path: str | None) -> int:
+    return int(Path(path).name.split("-")[-1]) if path else 0
+
+
+def load_for_training(model_dir: str | Path):
+    """Weights in fp32 for the optimizer; bf16 autocast does the arithmetic."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    return model, tokenizer
+
+
+def save_model(model, tokenizer, output: str | Path, dtype: str = "bfloat16") -> None:
+    """Save a copy in `dtype` (the trained weights stay fp32 in memory) atomically."""
+    import torch
+
+    state = {k: v.detach().to(getattr(torch, dtype)) for k, v in model.state_dict().items()}
+    with atomic_path(output) as tmp:
+        model.save_pretrained(tmp, state_dict=state)
+        tokenizer.save_pretrained(tmp)
+        model.config.save_pretrained(tmp)
+    _fix_dtype(Path(output), dtype)
+
+
+def _fix_dtype(folder: Path, dtype: str) -> None:
+    import json
+
+    cfg_path = folder / "config.json"
+    cfg = json.loads(cfg_path.read_text())
+    cfg["dtype"] = dtype
+    cfg_path.write_text(json.dumps(cfg, indent=2) + "\n")
+
+
+def export_callback(exports: Path, tokenizer, dtype: str = "bfloat16"):
+    """A TrainerCallback that exports a light model copy at every TRL save, for evaluation."""
+    from transformers import TrainerCallback
+
+    class ExportCheckpoint(TrainerCallback):
+        def on_save(self, args, state, control, model=None, **kwargs):
+            if model is not None and state.is_world_process_zero:
+                save_model(model, tokenizer, exports / f"checkpoint-{state.global_step}", dtype)
+                log.info("exported checkpoint-%d", state.global_step)
+
+    return ExportCheckpoint()
+
+
+def write_log_history(log_history: list[dict], output: str | Path) -> None:
+    import polars as pl
+
+    rows = [{k: v for k, v in row.items() if isinstance(v, (int, float, str)) or v is None} for row in log_history]
+    frame = pl.from_dicts(rows, infer_schema_length=None) if rows else pl.DataFrame({"step": []})
+    with atomic_path(output) as tmp:
+        frame.write_csv(tmp)
+
+
+def truncate_jsonl_after(path: Path, step: int) -> None:
+    """Drop logged rows of steps that a resumed run will redo."""
+    if path.exists():
+        rows = [r for r in read_jsonl(path) if r.get("step") is None or r["step"] <= step]
+        write_jsonl(path, rows)
+
+
+def move_into(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.exists():
+        shutil.rmtree(dst) if dst.is_dir() else dst.unlink()
+    shutil.move(str(src), str(dst))

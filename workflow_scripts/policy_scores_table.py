@@ -1,0 +1,16 @@
+"""Rule policy_scores_table: each checkpoint's score by each scorer, long format with intervals."""
+
+import sys
+
+sys.path.insert(0, snakemake.scriptdir)  # the judgerl library sits beside this script
+
+import polars as pl
+
+from judgerl import runtime, tables
+
+runtime.setup(snakemake)
+boot = snakemake.params.bootstrap
+rows = tables.policy_score_rows(list(snakemake.input), snakemake.params.runs, boot.get("confidence", 0.95),
+                                boot.get("n_resamples", 1000), snakemake.params.seed)
+frame = pl.from_dicts(rows, schema=None).select(tables.POLICY_SCORE_COLUMNS)
+tables.write_table(frame, snakemake.output.csv, snakemake.output.md)
