@@ -10,13 +10,29 @@ from snakemake.utils import min_version, validate
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# A --configfile replaces the embedded default as a whole: merged into it, it would keep the
+# default's tiny models, judges and runs.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
 
 
 validate(config, "schemas/config.schema.yaml")
 
 
 include: "rules/common.smk"
+
+
+wildcard_constraints:
+    model="|".join(map(re.escape, MODELS)),
+    judge="|".join(map(re.escape, JUDGES)),
+    run="|".join(map(re.escape, RUNS)),
+    effort="|".join(EFFORTS),
+    split="|".join(ALL_SPLITS),
+    step=r"\d+",
+    scorer="|".join(SCORERS),
+
+
 include: "rules/data.smk"
 include: "rules/gold.smk"
 include: "rules/judges.smk"
@@ -26,6 +42,6 @@ include: "rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         final_outputs(),
-    default_target: True

@@ -1,4 +1,4 @@
-# Config helpers: each rule gets only its own slice of config through `params:`, resolved here,
+# Config helpers: every job gets only its own slice of config through `params`, resolved here,
 # so that editing one judge or one run reruns exactly the jobs that read it.
 
 from pathlib import Path
@@ -18,25 +18,35 @@ def _check_references():
     def need(kind, name, where):
         table = config[kind]
         if name not in table:
-            raise ConfigError(f"{where} names {kind[:-1]} {name!r}, which is not in `{kind}` ({', '.join(table)})")
+            raise ConfigError(
+                f"{where} names {kind[:-1]} {name!r}, which is not in `{kind}` ({', '.join(table)})"
+            )
 
     if config["candidates"]["source"] == "model":
         if "model" not in config["candidates"]:
-            raise ConfigError("candidates.source is 'model' but candidates.model is not set")
+            raise ConfigError(
+                "candidates.source is 'model' but candidates.model is not set"
+            )
         need("models", config["candidates"]["model"], "candidates.model")
     need("models", config["gold"]["model"], "gold.model")
     if "high" not in config["gold"]["efforts"]:
-        raise ConfigError("gold.efforts must define 'high': the gold judge grades policies at high effort")
+        raise ConfigError(
+            "gold.efforts must define 'high': the gold judge grades policies at high effort"
+        )
     for name, judge in config["judges"].items():
         need("models", judge["base"], f"judges.{name}.base")
         if judge["gold_effort"] not in config["gold"]["efforts"]:
-            raise ConfigError(f"judges.{name}.gold_effort is {judge['gold_effort']!r}, not in gold.efforts")
+            raise ConfigError(
+                f"judges.{name}.gold_effort is {judge['gold_effort']!r}, not in gold.efforts"
+            )
     for name, run in config["policy_runs"].items():
         need("models", run["policy"], f"policy_runs.{name}.policy")
         need("judges", run["judge"], f"policy_runs.{name}.judge")
     grpo = config["training"]["policy_grpo"]
     if grpo["max_steps"] % grpo["save_steps"]:
-        raise ConfigError("training.policy_grpo.max_steps must be a multiple of save_steps (each save is a checkpoint)")
+        raise ConfigError(
+            "training.policy_grpo.max_steps must be a multiple of save_steps (each save is a checkpoint)"
+        )
 
 
 _check_references()
@@ -47,18 +57,10 @@ RUNS = list(config["policy_runs"])
 EFFORTS = list(config["gold"]["efforts"])
 _GRPO = config["training"]["policy_grpo"]
 # Step 0 is the initial policy; then every save of the trainer.
-CHECKPOINT_STEPS = [0] + list(range(_GRPO["save_steps"], _GRPO["max_steps"] + 1, _GRPO["save_steps"]))
+CHECKPOINT_STEPS = [0] + list(
+    range(_GRPO["save_steps"], _GRPO["max_steps"] + 1, _GRPO["save_steps"])
+)
 TRAINED_STEPS = CHECKPOINT_STEPS[1:]
-
-
-wildcard_constraints:
-    model="|".join(map(re.escape, MODELS)),
-    judge="|".join(map(re.escape, JUDGES)),
-    run="|".join(map(re.escape, RUNS)),
-    effort="|".join(EFFORTS),
-    split="|".join(ALL_SPLITS),
-    step=r"\d+",
-    scorer="|".join(SCORERS),
 
 
 # ---- paths -----------------------------------------------------------------------------------
@@ -70,6 +72,11 @@ def model_dir(name):
 
 def gold_file(effort, split):
     return f"results/gold/{effort}/{split}.jsonl"
+
+
+def judge_gold(split):
+    """Input function: the gold file of `split` at the effort the judge learns from."""
+    return lambda wc: gold_file(config["judges"][wc.judge]["gold_effort"], split)
 
 
 def judge_stage_dir(judge, stage):
@@ -123,7 +130,10 @@ def judge_use(judge, purpose):
 
 def gold_use(effort):
     gold = config["gold"]
-    sampling = {"temperature": gold.get("temperature", 0.0), "verdict": gold.get("verdict", "parsed")}
+    sampling = {
+        "temperature": gold.get("temperature", 0.0),
+        "verdict": gold.get("verdict", "parsed"),
+    }
     sampling.update(gold["efforts"][effort])
     return {
         "mode": "reasoning",

@@ -5,38 +5,40 @@
 rule prepare_model:
     output:
         directory("results/models/{model}"),
-    params:
-        spec=lambda wc: model_spec(wc.model),
     log:
         "logs/prepare_model/{model}.log",
     benchmark:
         "benchmarks/prepare_model/{model}.tsv"
+    conda:
+        "../envs/cpu.yaml"
     threads: 2
     resources:
         mem_mb=8000,
         runtime=60,
-    conda:
-        "../envs/cpu.yaml"
+    params:
+        spec=lambda wc: model_spec(wc.model),
     script:
         "../workflow_scripts/prepare_model.py"
 
 
 rule make_splits:
     input:
-        lambda wc: [config["data"]["path"]] if config["data"]["source"] == "embedded" else [],
+        lambda wc: (
+            [config["data"]["path"]] if config["data"]["source"] == "embedded" else []
+        ),
     output:
         expand("results/data/splits/{split}.jsonl", split=ALL_SPLITS),
-    params:
-        data=config["data"],
-        seed=config["seed"],
     log:
         "logs/make_splits.log",
+    conda:
+        "../envs/cpu.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
-    conda:
-        "../envs/cpu.yaml"
+    params:
+        data=config["data"],
+        seed=config["seed"],
     script:
         "../workflow_scripts/make_splits.py"
 
@@ -51,6 +53,16 @@ rule generate_candidates:
         ),
     output:
         "results/data/candidates/{split}.jsonl",
+    log:
+        "logs/generate_candidates/{split}.log",
+    benchmark:
+        "benchmarks/generate_candidates/{split}.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=120,
     params:
         candidates=config["candidates"],
         spec=lambda wc: (
@@ -59,15 +71,5 @@ rule generate_candidates:
             else {}
         ),
         seed=config["seed"],
-    log:
-        "logs/generate_candidates/{split}.log",
-    benchmark:
-        "benchmarks/generate_candidates/{split}.tsv"
-    threads: 2
-    resources:
-        mem_mb=8000,
-        runtime=120,
-    conda:
-        "../envs/cpu.yaml"
     script:
         "../workflow_scripts/generate_candidates.py"

@@ -8,19 +8,19 @@ rule generate_answers:
         prompts="results/data/splits/policy_test.jsonl",
     output:
         "results/policies/{run}/answers/step-{step}.jsonl",
+    log:
+        "logs/generate_answers/{run}/step-{step}.log",
+    conda:
+        "../envs/cpu.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=120,
     params:
         sampling=config["evaluation"]["answers"],
         backend=config["evaluation"]["backend"],
         spec=lambda wc: model_spec(config["policy_runs"][wc.run]["policy"]),
         seed=config["seed"],
-    log:
-        "logs/generate_answers/{run}/step-{step}.log",
-    threads: 2
-    resources:
-        mem_mb=8000,
-        runtime=120,
-    conda:
-        "../envs/cpu.yaml"
     script:
         "../workflow_scripts/generate_answers.py"
 
@@ -35,16 +35,16 @@ rule score_answers:
         ),
     output:
         "results/policies/{run}/scores/step-{step}.{scorer}.jsonl",
-    params:
-        use=lambda wc: scorer_use(wc.run, wc.scorer),
-        seed=config["seed"],
     log:
         "logs/score_answers/{run}/step-{step}.{scorer}.log",
-    threads: 2
+    conda:
+        "../envs/cpu.yaml"
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=120,
-    conda:
-        "../envs/cpu.yaml"
+    params:
+        use=lambda wc: scorer_use(wc.run, wc.scorer),
+        seed=config["seed"],
     script:
         "../workflow_scripts/score_answers.py"

@@ -5,21 +5,23 @@
 rule annotate_gold:
     input:
         candidates="results/data/candidates/{split}.jsonl",
-        model=lambda wc: served_model_input(config["gold"]["model"], config["gold"]["backend"]),
+        model=lambda wc: served_model_input(
+            config["gold"]["model"], config["gold"]["backend"]
+        ),
     output:
         "results/gold/{effort}/{split}.jsonl",
-    params:
-        gold=lambda wc: gold_use(wc.effort),
-        seed=config["seed"],
     log:
         "logs/annotate_gold/{effort}/{split}.log",
     benchmark:
         "benchmarks/annotate_gold/{effort}/{split}.tsv"
-    threads: 2
+    conda:
+        "../envs/cpu.yaml"
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=240,
-    conda:
-        "../envs/cpu.yaml"
+    params:
+        gold=lambda wc: gold_use(wc.effort),
+        seed=config["seed"],
     script:
         "../workflow_scripts/annotate_gold.py"

@@ -3,10 +3,6 @@
 # against gold on the held-out test split.
 
 
-def judge_gold(split):
-    return lambda wc: gold_file(config["judges"][wc.judge]["gold_effort"], split)
-
-
 rule train_judge_sft:
     input:
         base=lambda wc: model_dir(config["judges"][wc.judge]["base"]),
@@ -14,19 +10,19 @@ rule train_judge_sft:
         val=judge_gold("judge_val"),
     output:
         directory("results/judges/{judge}/sft"),
-    params:
-        judge=lambda wc: judge_training(wc.judge, "sft"),
-        seed=config["seed"],
     log:
         "logs/train_judge_sft/{judge}.log",
     benchmark:
         "benchmarks/train_judge_sft/{judge}.tsv"
+    conda:
+        "../envs/cpu.yaml"
     threads: 2
     resources:
         mem_mb=12000,
         runtime=600,
-    conda:
-        "../envs/cpu.yaml"
+    params:
+        judge=lambda wc: judge_training(wc.judge, "sft"),
+        seed=config["seed"],
     script:
         "../workflow_scripts/train_judge_sft.py"
 
@@ -41,19 +37,19 @@ rule train_judge_grpo:
         train=judge_gold("judge_train"),
     output:
         directory("results/judges/{judge}/grpo"),
-    params:
-        judge=lambda wc: judge_training(wc.judge, "grpo"),
-        seed=config["seed"],
     log:
         "logs/train_judge_grpo/{judge}.log",
     benchmark:
         "benchmarks/train_judge_grpo/{judge}.tsv"
+    conda:
+        "../envs/cpu.yaml"
     threads: 2
     resources:
         mem_mb=12000,
         runtime=600,
-    conda:
-        "../envs/cpu.yaml"
+    params:
+        judge=lambda wc: judge_training(wc.judge, "grpo"),
+        seed=config["seed"],
     script:
         "../workflow_scripts/train_judge_grpo.py"
 
@@ -61,22 +57,22 @@ rule train_judge_grpo:
 rule evaluate_judge:
     input:
         model=lambda wc: judge_model(wc.judge),
-        test=judge_gold("judge_test"),
+        test=gold_file("high", "judge_test"),  # every judge is measured against high-effort gold
     output:
         verdicts="results/judges/{judge}/eval/verdicts.jsonl",
         agreement="results/judges/{judge}/eval/agreement.json",
-    params:
-        use=lambda wc: judge_use(wc.judge, "evaluation"),
-        seed=config["seed"],
     log:
         "logs/evaluate_judge/{judge}.log",
     benchmark:
         "benchmarks/evaluate_judge/{judge}.tsv"
-    threads: 2
+    conda:
+        "../envs/cpu.yaml"
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=120,
-    conda:
-        "../envs/cpu.yaml"
+    params:
+        use=lambda wc: judge_use(wc.judge, "evaluation"),
+        seed=config["seed"],
     script:
         "../workflow_scripts/evaluate_judge.py"

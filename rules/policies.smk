@@ -13,19 +13,19 @@ rule train_policy:
         ),
         train_log="results/policies/{run}/train_log.csv",
         judge_calls="results/policies/{run}/judge_calls.jsonl",
-    params:
-        judge=lambda wc: judge_use(config["policy_runs"][wc.run]["judge"], "reward"),
-        grpo=config["training"]["policy_grpo"],
-        seed=config["seed"],
     log:
         "logs/train_policy/{run}.log",
     benchmark:
         "benchmarks/train_policy/{run}.tsv"
+    conda:
+        "../envs/cpu.yaml"
     threads: 2
     resources:
         mem_mb=16000,
         runtime=1440,
-    conda:
-        "../envs/cpu.yaml"
+    params:
+        judge=lambda wc: judge_use(config["policy_runs"][wc.run]["judge"], "reward"),
+        grpo=config["training"]["policy_grpo"],
+        seed=config["seed"],
     script:
         "../workflow_scripts/train_policy.py"

@@ -9,9 +9,9 @@ rule judge_agreement_table:
         md="results/tables/judge_agreement.md",
     log:
         "logs/judge_agreement_table.log",
-    threads: 1
     conda:
         "../envs/cpu.yaml"
+    threads: 1
     script:
         "../workflow_scripts/judge_agreement_table.py"
 
@@ -27,15 +27,15 @@ rule policy_scores_table:
     output:
         csv="results/tables/policy_scores.csv",
         md="results/tables/policy_scores.md",
+    log:
+        "logs/policy_scores_table.log",
+    conda:
+        "../envs/cpu.yaml"
+    threads: 1
     params:
         bootstrap=config["evaluation"].get("bootstrap", {}),
         runs=config["policy_runs"],
         seed=config["seed"],
-    log:
-        "logs/policy_scores_table.log",
-    threads: 1
-    conda:
-        "../envs/cpu.yaml"
     script:
         "../workflow_scripts/policy_scores_table.py"
 
@@ -47,8 +47,8 @@ rule plot_policy_scores:
         "results/figures/policy_scores_{run}.png",
     log:
         "logs/plot_policy_scores/{run}.log",
-    threads: 1
     conda:
         "../envs/cpu.yaml"
+    threads: 1
     script:
         "../workflow_scripts/plot_policy_scores.py"
