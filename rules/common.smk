@@ -63,6 +63,18 @@ CHECKPOINT_STEPS = [0] + list(
 TRAINED_STEPS = CHECKPOINT_STEPS[1:]
 
 
+# ---- resources --------------------------------------------------------------------------------
+
+
+def resource(rule, name, default):
+    """A job's resource need: config `resources.<rule>.<name>` if set, else the rule's default.
+
+    GPU counts live in config (the CPU default asks for none, and a GPU request fails at
+    submission on a cluster without GPUs); site settings (partition, account) live in profiles.
+    """
+    return config.get("resources", {}).get(rule, {}).get(name, default)
+
+
 # ---- paths -----------------------------------------------------------------------------------
 
 

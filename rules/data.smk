@@ -13,8 +13,9 @@ rule prepare_model:
         "../envs/cpu.yaml"
     threads: 2
     resources:
-        mem_mb=8000,
-        runtime=60,
+        gpu=resource("prepare_model", "gpu", 0),
+        mem_mb=resource("prepare_model", "mem_mb", 8000),
+        runtime=resource("prepare_model", "runtime", 60),
     params:
         spec=lambda wc: model_spec(wc.model),
     script:
@@ -34,8 +35,9 @@ rule make_splits:
         "../envs/cpu.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        gpu=resource("make_splits", "gpu", 0),
+        mem_mb=resource("make_splits", "mem_mb", 4000),
+        runtime=resource("make_splits", "runtime", 30),
     params:
         data=config["data"],
         seed=config["seed"],
@@ -61,8 +63,9 @@ rule generate_candidates:
         "../envs/cpu.yaml"
     threads: 1
     resources:
-        mem_mb=8000,
-        runtime=120,
+        gpu=resource("generate_candidates", "gpu", 0),
+        mem_mb=resource("generate_candidates", "mem_mb", 8000),
+        runtime=resource("generate_candidates", "runtime", 120),
     params:
         candidates=config["candidates"],
         spec=lambda wc: (

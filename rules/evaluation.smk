@@ -14,8 +14,9 @@ rule generate_answers:
         "../envs/cpu.yaml"
     threads: 1
     resources:
-        mem_mb=8000,
-        runtime=120,
+        gpu=resource("generate_answers", "gpu", 0),
+        mem_mb=resource("generate_answers", "mem_mb", 8000),
+        runtime=resource("generate_answers", "runtime", 120),
     params:
         sampling=config["evaluation"]["answers"],
         backend=config["evaluation"]["backend"],
@@ -41,8 +42,9 @@ rule score_answers:
         "../envs/cpu.yaml"
     threads: 1
     resources:
-        mem_mb=8000,
-        runtime=120,
+        gpu=resource("score_answers", "gpu", 0),
+        mem_mb=resource("score_answers", "mem_mb", 8000),
+        runtime=resource("score_answers", "runtime", 120),
     params:
         use=lambda wc: scorer_use(wc.run, wc.scorer),
         seed=config["seed"],

@@ -18,8 +18,9 @@ rule annotate_gold:
         "../envs/cpu.yaml"
     threads: 1
     resources:
-        mem_mb=8000,
-        runtime=240,
+        gpu=resource("annotate_gold", "gpu", 0),
+        mem_mb=resource("annotate_gold", "mem_mb", 8000),
+        runtime=resource("annotate_gold", "runtime", 240),
     params:
         gold=lambda wc: gold_use(wc.effort),
         seed=config["seed"],

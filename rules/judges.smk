@@ -18,8 +18,9 @@ rule train_judge_sft:
         "../envs/cpu.yaml"
     threads: 2
     resources:
-        mem_mb=12000,
-        runtime=600,
+        gpu=resource("train_judge_sft", "gpu", 0),
+        mem_mb=resource("train_judge_sft", "mem_mb", 12000),
+        runtime=resource("train_judge_sft", "runtime", 600),
     params:
         judge=lambda wc: judge_training(wc.judge, "sft"),
         seed=config["seed"],
@@ -45,8 +46,9 @@ rule train_judge_grpo:
         "../envs/cpu.yaml"
     threads: 2
     resources:
-        mem_mb=12000,
-        runtime=600,
+        gpu=resource("train_judge_grpo", "gpu", 0),
+        mem_mb=resource("train_judge_grpo", "mem_mb", 12000),
+        runtime=resource("train_judge_grpo", "runtime", 600),
     params:
         judge=lambda wc: judge_training(wc.judge, "grpo"),
         seed=config["seed"],
@@ -69,8 +71,9 @@ rule evaluate_judge:
         "../envs/cpu.yaml"
     threads: 1
     resources:
-        mem_mb=8000,
-        runtime=120,
+        gpu=resource("evaluate_judge", "gpu", 0),
+        mem_mb=resource("evaluate_judge", "mem_mb", 8000),
+        runtime=resource("evaluate_judge", "runtime", 120),
     params:
         use=lambda wc: judge_use(wc.judge, "evaluation"),
         seed=config["seed"],

@@ -21,8 +21,9 @@ rule train_policy:
         "../envs/cpu.yaml"
     threads: 2
     resources:
-        mem_mb=16000,
-        runtime=1440,
+        gpu=resource("train_policy", "gpu", 0),
+        mem_mb=resource("train_policy", "mem_mb", 16000),
+        runtime=resource("train_policy", "runtime", 1440),
     params:
         judge=lambda wc: judge_use(config["policy_runs"][wc.run]["judge"], "reward"),
         grpo=config["training"]["policy_grpo"],

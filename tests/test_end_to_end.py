@@ -6,8 +6,11 @@ a copy of the repository.
 
 import json
 import math
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import polars as pl
@@ -124,11 +127,45 @@ def test_policy_scores_table_recomputed_from_score_files(run):
         values = [v[row["metric"]] for v in verdicts if v[row["metric"]] is not None]
         assert len(verdicts) == cfg["data"]["splits"]["policy_test"]
         assert row["n"] == len(values)
+        assert row["n_invalid"] == sum(not v["valid"] for v in verdicts)
+        if not values:  # every verdict invalid: no score to average
+            assert row["mean"] is None or math.isnan(row["mean"])
+            continue
         assert row["mean"] == pytest.approx(sum(values) / len(values))
         assert row["ci_low"] <= row["mean"] + 1e-9 <= row["ci_high"] + 2e-9
     for run_name in cfg["policy_runs"]:
         png = workdir / f"results/figures/policy_scores_{run_name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_killed_policy_training_resumes_without_repeating_steps(run):
+    """Kill a policy's training after its first checkpoint; the rerun continues from it."""
+    workdir, cfg = run
+    name = "smollm2-vs-nr-135m"
+    grpo = cfg["training"]["policy_grpo"]
+    first = workdir / f"results/policies/{name}/.work/exports/checkpoint-{grpo['save_steps']}"
+    target = f"results/policies/{name}/train_log.csv"
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", target]
+    proc = subprocess.Popen([*cmd, "--forcerun", "train_policy"], cwd=workdir, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 900
+        while not first.is_dir() and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.5)
+        assert first.is_dir(), "training never reached its first checkpoint"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=120)
+    assert not (workdir / target).exists()  # nothing half-done looks finished
+
+    done = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    log = (workdir / f"logs/train_policy/{name}.log").read_text()
+    assert f"resuming from results/policies/{name}/.work/trainer/checkpoint-{grpo['save_steps']}" in log
+    calls = read_jsonl(workdir / f"results/policies/{name}/judge_calls.jsonl")
+    per_step = {step: sum(c["step"] == step for c in calls) for step in range(1, grpo["max_steps"] + 1)}
+    assert set(per_step.values()) == {grpo["per_device_train_batch_size"]}, per_step  # no step twice
+    assert len(calls) == grpo["max_steps"] * grpo["per_device_train_batch_size"]
 
 
 def test_rerun_of_a_killed_annotation_continues(run):

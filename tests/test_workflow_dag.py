@@ -16,7 +16,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-WORKFLOW = ["Snakefile", "rules", "schemas", "workflow_scripts", "config.yaml", "resources", "profiles", "envs"]
+WORKFLOW = ["Snakefile", "rules", "schemas", "workflow_scripts", "config.yaml", "configs", "resources", "profiles", "envs"]
 
 
 def snakemake(workdir, *args, check=True):
@@ -125,3 +125,47 @@ def test_dangling_reference_fails_naming_it(workflow):
     proc = snakemake(workflow, "--dry-run", check=False)
     assert proc.returncode != 0
     assert "policy_runs.smollm2-vs-r-135m.judge names judge 'r-999m'" in proc.stdout + proc.stderr
+
+
+def job_blocks(out: str) -> list[str]:
+    return [block for block in re.split(r"\n\s*\n", out) if re.match(r"^\[.*\]\n(local)?rule \w+:", block.strip())]
+
+
+def test_paper_config_lists_every_artifact(workflow):
+    out = snakemake(workflow, "--configfile", "configs/paper.yaml", "--dry-run").stdout
+    blocks = job_blocks(out)
+    counts = {}
+    for block in blocks:
+        rule = re.search(r"rule (\w+):", block).group(1)
+        counts[rule] = counts.get(rule, 0) + 1
+    checkpoints = 1200 // 100 + 1
+    assert counts["train_judge_sft"] == 9  # 4 NR + 3 R + 2 lower-effort R (RL-only judges skip SFT)
+    assert counts["train_judge_grpo"] == 7  # 3 R + 2 RL-only + 2 lower-effort
+    assert counts["evaluate_judge"] == 11
+    assert counts["train_policy"] == 22
+    assert counts["generate_answers"] == 22 * checkpoints  # steps 0, 100, ..., 1200 of every run
+    assert counts["score_answers"] == 22 * checkpoints * 2  # by the training judge and by gold
+    # high: train, val, test; medium and low: train and val only (every judge is tested against high).
+    assert counts["annotate_gold"] == 7
+    assert "prepare_model" in counts and counts["prepare_model"] == 7  # gpt-oss is served, not loaded
+    policy = next(b for b in blocks if "rule train_policy:" in b)
+    assert re.search(r"resources: .*gpu=16", policy)
+    gold = next(b for b in blocks if "rule annotate_gold:" in b)
+    assert not re.search(r"gpu=[1-9]", gold)
+
+
+def test_single_gpu_config_asks_for_one_gpu_per_job(workflow):
+    out = snakemake(workflow, "--configfile", "configs/single_gpu.yaml", "--dry-run").stdout
+    gpus = {int(g) for g in re.findall(r"gpu=(\d+)", out)}
+    assert gpus == {0, 1}
+
+
+def test_gpu_resource_becomes_the_sbatch_gpus_flag():
+    from snakemake_executor_plugin_slurm.utils import set_gres_string
+
+    class Job:
+        resources = {"gpu": 16}
+
+    assert set_gres_string(Job()).strip() == "--gpus=16"
+    Job.resources = {"gpu": 0}
+    assert set_gres_string(Job()).strip() == ""

@@ -43,19 +43,24 @@ def examples(path):
 
 
 work = training.work_dir(snakemake.output[0])
+trainer_args = dict(judge["args"])
+# Checkpoints (for resume) and validation (to pick the best) go together: every `save_steps`
+# when it is set, which a long paper-scale epoch needs, else once per epoch.
+every = {"eval_strategy": "epoch", "save_strategy": "epoch"}
+if "save_steps" in trainer_args:
+    every = {"eval_strategy": "steps", "save_strategy": "steps", "eval_steps": trainer_args["save_steps"]}
 args = SFTConfig(
     output_dir=str(work / "trainer"),
     seed=snakemake.params.seed,
     report_to="none",
     logging_steps=1,
-    eval_strategy="epoch",
-    save_strategy="epoch",
     save_total_limit=1,
+    **every,
     load_best_model_at_end=True,  # the validation split picks the epoch
     metric_for_best_model="eval_loss",
     completion_only_loss=True,
     **training.device_args(),
-    **judge["args"],
+    **trainer_args,
 )
 trainer = SFTTrainer(model=model, args=args, train_dataset=examples(snakemake.input.train),
                      eval_dataset=examples(snakemake.input.val), processing_class=tokenizer)
