@@ -35,6 +35,10 @@ def _check_references():
         )
     for name, judge in config["judges"].items():
         need("models", judge["base"], f"judges.{name}.base")
+        if judge["stages"] not in ([], ["sft"], ["grpo"], ["sft", "grpo"]):
+            raise ConfigError(
+                f"judges.{name}.stages must be [], [sft], [grpo] or [sft, grpo]"
+            )
         if judge["gold_effort"] not in config["gold"]["efforts"]:
             raise ConfigError(
                 f"judges.{name}.gold_effort is {judge['gold_effort']!r}, not in gold.efforts"
@@ -50,6 +54,9 @@ def _check_references():
 
 
 _check_references()
+
+# The software environment of every job under --use-conda: envs/cpu.yaml or envs/gpu.yaml.
+CONDA_ENV = f"../envs/{config.get('environment', 'cpu')}.yaml"
 
 MODELS = list(config["models"])
 JUDGES = list(config["judges"])
@@ -96,8 +103,11 @@ def judge_stage_dir(judge, stage):
 
 
 def judge_model(judge):
-    """The judge's final model: its last training stage."""
-    return judge_stage_dir(judge, config["judges"][judge]["stages"][-1])
+    """The judge's final model: its last training stage, or its base model if it is untuned."""
+    stages = config["judges"][judge]["stages"]
+    if not stages:
+        return model_dir(config["judges"][judge]["base"])
+    return judge_stage_dir(judge, stages[-1])
 
 
 def policy_checkpoint(run, step):
@@ -170,6 +180,7 @@ def scorer_model(run, scorer):
 def final_outputs():
     return [
         "results/tables/judge_agreement.csv",
+        "results/figures/judge_agreement.png",
         "results/tables/policy_scores.csv",
         *expand("results/figures/policy_scores_{run}.png", run=RUNS),
     ]

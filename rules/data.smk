@@ -10,7 +10,7 @@ rule prepare_model:
     benchmark:
         "benchmarks/prepare_model/{model}.tsv"
     conda:
-        "../envs/cpu.yaml"
+        CONDA_ENV
     threads: 2
     resources:
         gpu=resource("prepare_model", "gpu", 0),
@@ -32,7 +32,7 @@ rule make_splits:
     log:
         "logs/make_splits.log",
     conda:
-        "../envs/cpu.yaml"
+        CONDA_ENV
     threads: 1
     resources:
         gpu=resource("make_splits", "gpu", 0),
@@ -60,7 +60,7 @@ rule generate_candidates:
     benchmark:
         "benchmarks/generate_candidates/{split}.tsv"
     conda:
-        "../envs/cpu.yaml"
+        CONDA_ENV
     threads: 1
     resources:
         gpu=resource("generate_candidates", "gpu", 0),

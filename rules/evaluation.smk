@@ -11,7 +11,7 @@ rule generate_answers:
     log:
         "logs/generate_answers/{run}/step-{step}.log",
     conda:
-        "../envs/cpu.yaml"
+        CONDA_ENV
     threads: 1
     resources:
         gpu=resource("generate_answers", "gpu", 0),
@@ -39,7 +39,7 @@ rule score_answers:
     log:
         "logs/score_answers/{run}/step-{step}.{scorer}.log",
     conda:
-        "../envs/cpu.yaml"
+        CONDA_ENV
     threads: 1
     resources:
         gpu=resource("score_answers", "gpu", 0),

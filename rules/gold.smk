@@ -5,6 +5,10 @@
 rule annotate_gold:
     input:
         candidates="results/data/candidates/{split}.jsonl",
+        # Lower efforts keep only the items whose decision matches high effort's.
+        reference=lambda wc: (
+            [] if wc.effort == "high" else [gold_file("high", wc.split)]
+        ),
         model=lambda wc: served_model_input(
             config["gold"]["model"], config["gold"]["backend"]
         ),
@@ -15,7 +19,7 @@ rule annotate_gold:
     benchmark:
         "benchmarks/annotate_gold/{effort}/{split}.tsv"
     conda:
-        "../envs/cpu.yaml"
+        CONDA_ENV
     threads: 1
     resources:
         gpu=resource("annotate_gold", "gpu", 0),

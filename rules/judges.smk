@@ -15,7 +15,7 @@ rule train_judge_sft:
     benchmark:
         "benchmarks/train_judge_sft/{judge}.tsv"
     conda:
-        "../envs/cpu.yaml"
+        CONDA_ENV
     threads: 2
     resources:
         gpu=resource("train_judge_sft", "gpu", 0),
@@ -43,7 +43,7 @@ rule train_judge_grpo:
     benchmark:
         "benchmarks/train_judge_grpo/{judge}.tsv"
     conda:
-        "../envs/cpu.yaml"
+        CONDA_ENV
     threads: 2
     resources:
         gpu=resource("train_judge_grpo", "gpu", 0),
@@ -68,7 +68,7 @@ rule evaluate_judge:
     benchmark:
         "benchmarks/evaluate_judge/{judge}.tsv"
     conda:
-        "../envs/cpu.yaml"
+        CONDA_ENV
     threads: 1
     resources:
         gpu=resource("evaluate_judge", "gpu", 0),

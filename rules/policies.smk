@@ -18,7 +18,7 @@ rule train_policy:
     benchmark:
         "benchmarks/train_policy/{run}.tsv"
     conda:
-        "../envs/cpu.yaml"
+        CONDA_ENV
     threads: 2
     resources:
         gpu=resource("train_policy", "gpu", 0),

@@ -10,8 +10,10 @@ rule judge_agreement_table:
     log:
         "logs/judge_agreement_table.log",
     conda:
-        "../envs/cpu.yaml"
+        CONDA_ENV
     threads: 1
+    params:
+        judges=config["judges"],
     script:
         "../workflow_scripts/judge_agreement_table.py"
 
@@ -30,7 +32,7 @@ rule policy_scores_table:
     log:
         "logs/policy_scores_table.log",
     conda:
-        "../envs/cpu.yaml"
+        CONDA_ENV
     threads: 1
     params:
         bootstrap=config["evaluation"].get("bootstrap", {}),
@@ -48,7 +50,21 @@ rule plot_policy_scores:
     log:
         "logs/plot_policy_scores/{run}.log",
     conda:
-        "../envs/cpu.yaml"
+        CONDA_ENV
     threads: 1
     script:
         "../workflow_scripts/plot_policy_scores.py"
+
+
+rule plot_judge_agreement:
+    input:
+        "results/tables/judge_agreement.csv",
+    output:
+        "results/figures/judge_agreement.png",
+    log:
+        "logs/plot_judge_agreement.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    script:
+        "../workflow_scripts/plot_judge_agreement.py"

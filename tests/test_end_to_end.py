@@ -81,6 +81,9 @@ def test_judge_agreement_recomputed_from_files(run):
         assert (math.isnan(alpha) and (row["alpha"] is None or math.isnan(row["alpha"]))) or row["alpha"] == pytest.approx(alpha)
         assert row["n_invalid"] == sum(not v["valid"] for v in verdicts)
         assert row["malformed_rate"] == pytest.approx(row["n_invalid"] / len(verdicts))
+        assert row["training"] == ("+".join(cfg["judges"][judge]["stages"]) or "untuned")
+    png = workdir / "results/figures/judge_agreement.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_judges_and_policies_are_loadable_models(run):

@@ -50,3 +50,31 @@ def test_judge_as_reward_is_the_logged_expected_score(tiny_engine, tmp_path):
         assert 0.0 <= value <= 9.0
         assert row["step"] == 5  # computed for the optimizer step about to run
     assert metrics["judge/malformed_rate"] == sum(not r["valid"] for r in rows) / 4
+
+
+def test_eq3_pairwise_accuracy():
+    from judgerl.verdicts import pairwise_accuracy_reward
+
+    assert pairwise_accuracy_reward(0, 0) == 1.0
+    assert pairwise_accuracy_reward(1, 0) == 0.0
+    assert pairwise_accuracy_reward(None, 1) == -1.0
+    assert pairwise_accuracy_reward(2, 1) == -1.0
+
+
+def test_eq4_round_robin_on_a_group_with_known_preferences():
+    from judgerl.rewards import round_robin_rewards
+
+    # Rollout 0 beats everyone in both orders, 2 loses to everyone, 1 is in between.
+    better = {(0, 1), (0, 2), (1, 2)}
+    outcomes = [[None if i == j else (1.0 if (i, j) in better else 0.0) for j in range(3)] for i in range(3)]
+    rewards, invalid = round_robin_rewards(outcomes)
+    assert rewards == pytest.approx([1.0, 0.5, 0.0]) and invalid == 0
+    # A position-biased judge (always prefers whoever is shown first) gives everyone 0.5.
+    first = [[None if i == j else 1.0 for j in range(4)] for i in range(4)]
+    assert round_robin_rewards(first)[0] == pytest.approx([0.5] * 4)
+    # An invalid verdict counts as a tie, and is counted.
+    outcomes[0][1] = None
+    rewards, invalid = round_robin_rewards(outcomes)
+    assert invalid == 1 and rewards[0] == pytest.approx(((0.5 + 1.0) / 2 + 1.0) / 2)
+    with pytest.raises(ValueError):
+        round_robin_rewards([[None]])

@@ -68,3 +68,14 @@ def test_expected_score_by_hand():
 def test_eq1(predicted, gold, reward):
     assert judge_accuracy_reward(predicted, gold) == pytest.approx(reward)
     assert not math.isnan(reward)
+
+
+def test_lower_effort_keeps_items_matching_high():
+    from judgerl.judging import keep_matching
+
+    high = [{"key": "a", "score": 7, "valid": True}, {"key": "b", "score": 2, "valid": True},
+            {"key": "c", "score": None, "valid": False}, {"key": "d", "score": 5, "valid": True}]
+    low = [{"key": "a", "score": 7, "valid": True}, {"key": "b", "score": 3, "valid": True},
+           {"key": "c", "score": 4, "valid": True}, {"key": "d", "score": None, "valid": False},
+           {"key": "e", "score": 1, "valid": True}]
+    assert [r["key"] for r in keep_matching(low, high)] == ["a"]

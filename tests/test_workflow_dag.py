@@ -78,7 +78,7 @@ def test_default_dag_has_every_stage(workflow):
     assert rules == {
         "prepare_model", "make_splits", "generate_candidates", "annotate_gold", "train_judge_sft",
         "train_judge_grpo", "evaluate_judge", "train_policy", "generate_answers", "score_answers",
-        "judge_agreement_table", "policy_scores_table", "plot_policy_scores", "all",
+        "judge_agreement_table", "plot_judge_agreement", "policy_scores_table", "plot_policy_scores", "all",
     }
 
 
@@ -96,6 +96,7 @@ def test_editing_one_judge_reruns_only_its_branch(workflow):
         ("score_answers", f"run={run}, step=0, scorer=judge"),
         *{("score_answers", f"run={run}, step={s}, scorer={k}") for s in (2, 4) for k in ("judge", "gold")},
         ("judge_agreement_table", ""),
+        ("plot_judge_agreement", ""),
         ("policy_scores_table", ""),
         ("plot_policy_scores", "run=smollm2-vs-nr-135m"),
         ("plot_policy_scores", "run=smollm2-vs-r-135m"),
@@ -111,6 +112,28 @@ def test_judge_rl_settings_do_not_touch_sft(workflow):
     assert not any(rule == "train_judge_sft" for rule, _ in rerun)
     # The other judge's branch stands; only its figure is redrawn from the shared table.
     assert {job for job in rerun if "nr-135m" in job[1]} == {("plot_policy_scores", "run=smollm2-vs-nr-135m")}
+
+
+def test_untuned_judges_are_evaluated_from_the_base_model(workflow):
+    out = snakemake(workflow, "--dry-run").stdout
+    block = next(b for b in job_blocks(out) if "wildcards: judge=base-r-135m" in b and "rule evaluate_judge" in b)
+    assert "input: results/models/smollm2-135m, results/gold/high/judge_test.jsonl" in block
+    assert not any("judge=base-" in b for b in job_blocks(out) if "rule train_judge" in b)
+
+
+def test_lower_effort_gold_is_filtered_against_high(workflow):
+    def add_low_effort_judge(c):
+        c["gold"]["efforts"]["low"] = {"reasoning_effort": "low", "max_tokens": 8}
+        c["judges"]["r-low-135m"] = {"base": "smollm2-135m", "mode": "reasoning", "gold_effort": "low",
+                                     "stages": ["sft"]}
+
+    edit_config(workflow, add_low_effort_judge)
+    out = snakemake(workflow, "--dry-run").stdout
+    low = [b for b in job_blocks(out) if "rule annotate_gold" in b and "effort=low" in b]
+    assert {re.search(r"split=(\w+)", b).group(1) for b in low} == {"judge_train", "judge_val"}
+    for block in low:
+        split = re.search(r"split=(\w+)", block).group(1)
+        assert f"results/gold/high/{split}.jsonl" in block.split("output:")[0]
 
 
 def test_misspelt_key_fails_naming_it(workflow):

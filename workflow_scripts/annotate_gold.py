@@ -2,7 +2,8 @@
 
 Progress is appended batch by batch next to the output; a rerun after a crash continues where it
 stopped. Invalid gold verdicts stay in the file (valid = false) and are counted; the judges train
-on valid ones only, as the paper filters them.
+on valid ones only, as the paper filters them. Below high effort, only the items whose score
+matches the high-effort score are kept, as the paper does for its medium / low effort judges.
 """
 
 import logging
@@ -12,7 +13,7 @@ sys.path.insert(0, snakemake.scriptdir)  # the judgerl library sits beside this 
 
 from judgerl import files, runtime
 from judgerl.engines import make_engine
-from judgerl.judging import JudgeSettings, judge_pointwise
+from judgerl.judging import JudgeSettings, judge_pointwise, keep_matching
 
 runtime.setup(snakemake, seed=snakemake.params.seed)
 log = logging.getLogger("annotate_gold")
@@ -40,3 +41,7 @@ if todo:
 rows = progress.finish([item["key"] for item in items])
 invalid = sum(not r["valid"] for r in rows)
 log.info("%d annotations, %d invalid (%.1f%%)", len(rows), invalid, 100 * invalid / max(len(rows), 1))
+if snakemake.input.reference:
+    kept = keep_matching(rows, files.read_jsonl(snakemake.input.reference[0]))
+    log.info("%d of %d agree with high effort and are kept", len(kept), len(rows))
+    files.write_jsonl(snakemake.output[0], kept)

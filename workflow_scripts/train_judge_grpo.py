@@ -6,14 +6,12 @@ RL-only judges. A killed job resumes from its last TRL checkpoint.
 """
 
 import logging
-import shutil
 import sys
-from pathlib import Path
 
 sys.path.insert(0, snakemake.scriptdir)  # the judgerl library sits beside this script
 
 from judgerl import files, runtime, training
-from judgerl.prompts import pointwise_messages, render
+from judgerl.prompts import judge_prompt
 from judgerl.rewards import JudgeAccuracyReward
 
 runtime.setup(snakemake, seed=snakemake.params.seed)
@@ -23,37 +21,19 @@ from datasets import Dataset
 from trl import GRPOConfig, GRPOTrainer
 
 judge = snakemake.params.judge
-mode = judge["mode"]
-template_kwargs = (judge["base_spec"].get("chat_template_kwargs") or {}).get(mode, {})
+mode, spec = judge["mode"], judge["base_spec"]
 model, tokenizer = training.load_for_training(snakemake.input.start)
 
 rows = [r for r in files.read_jsonl(snakemake.input.train) if r["valid"]]
 dataset = Dataset.from_list([
-    {
-        "prompt": render(tokenizer, pointwise_messages(r["instruction"], r["response"], mode), mode, template_kwargs),
-        "gold_score": r["score"],
-    }
+    {"prompt": judge_prompt(tokenizer, r["instruction"], r["response"], mode, spec), "gold_score": r["score"]}
     for r in rows
 ])
 log.info("%d gold-labelled prompts", len(dataset))
 
 work = training.work_dir(snakemake.output[0])
-args = GRPOConfig(
-    output_dir=str(work / "trainer"),
-    seed=snakemake.params.seed,
-    report_to="none",
-    logging_steps=1,
-    save_strategy="steps",
-    save_total_limit=1,
-    **training.device_args(),
-    **judge["args"],
-)
-trainer = GRPOTrainer(model=model, reward_funcs=[JudgeAccuracyReward(mode)], args=args, train_dataset=dataset,
+config = GRPOConfig(save_strategy="steps", **training.trainer_args(work, snakemake.params.seed, **judge["args"]))
+trainer = GRPOTrainer(model=model, reward_funcs=[JudgeAccuracyReward(mode)], args=config, train_dataset=dataset,
                       processing_class=tokenizer)
 trainer.train(resume_from_checkpoint=training.last_checkpoint(work / "trainer"))
-
-final = work / "final"
-training.save_model(trainer.model, tokenizer, final, judge["base_spec"].get("dtype", "bfloat16"))
-training.write_log_history(trainer.state.log_history, final / "train_log.csv")
-training.move_into(final, Path(snakemake.output[0]))
-shutil.rmtree(work)
+training.finish(trainer, tokenizer, work, snakemake.output[0], spec.get("dtype", "bfloat16"))

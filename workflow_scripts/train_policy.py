@@ -43,17 +43,8 @@ dataset = Dataset.from_list([
     for p in prompts
 ])
 
-args = GRPOConfig(
-    output_dir=str(work / "trainer"),
-    seed=snakemake.params.seed,
-    report_to="none",
-    logging_steps=1,
-    save_strategy="steps",
-    save_total_limit=1,
-    **training.device_args(),
-    **grpo,
-)
-trainer = GRPOTrainer(model=model, reward_funcs=[reward], args=args, train_dataset=dataset, processing_class=tokenizer,
+config = GRPOConfig(save_strategy="steps", **training.trainer_args(work, snakemake.params.seed, **grpo))
+trainer = GRPOTrainer(model=model, reward_funcs=[reward], args=config, train_dataset=dataset, processing_class=tokenizer,
                       callbacks=[training.export_callback(work / "exports", tokenizer)])
 trainer.train(resume_from_checkpoint=resume)
 

@@ -102,3 +102,9 @@ def judge_pointwise(engine, instructions: list[str], responses: list[str], setti
 
 def sampling_for(cfg: dict, **overrides) -> Sampling:
     return replace(Sampling.from_config(cfg), **overrides)
+
+
+def keep_matching(rows: list[dict], reference: list[dict]) -> list[dict]:
+    """The valid verdicts whose score equals the reference verdict's score for the same key."""
+    ref = {r["key"]: r["score"] for r in reference if r["valid"]}
+    return [r for r in rows if r["valid"] and r["key"] in ref and r["score"] == ref[r["key"]]]

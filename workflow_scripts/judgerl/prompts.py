@@ -98,3 +98,9 @@ def score_position_prefix(mode: str, reasoning: str | None) -> str:
     if mode == REASONING:
         return f"{(reasoning or '').strip()}\n{THINK_CLOSE}\n{SCORE_PREFIX}"
     return SCORE_PREFIX
+
+
+def judge_prompt(tokenizer, instruction: str, response: str, mode: str, model_spec: dict) -> str:
+    """The rendered pointwise prompt of a local judge, as its training and its use both see it."""
+    kwargs = (model_spec.get("chat_template_kwargs") or {}).get(mode, {})
+    return render(tokenizer, pointwise_messages(instruction, response, mode), mode, kwargs)

@@ -80,3 +80,27 @@ class JudgeAsReward:
                            "completion": answer, "reward": reward, **verdict}
                     fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         return rewards
+
+
+def round_robin_rewards(outcomes: list[list[float | None]]) -> tuple[list[float], int]:
+    """Eq. 4: each rollout's win rate against the other rollouts of its group.
+
+    `outcomes[i][j]` is the judge's verdict with rollout i shown first and j second: 1 if i is
+    better, 0 if j is, 0.5 for a tie, None for an invalid verdict (scored as a tie and counted).
+    Every pair is judged in both orders, so a group of G rollouts costs G (G - 1) judge calls, and
+    rollout i's reward is the mean over j != i of its two outcomes against j.
+    Returns the rewards and the number of invalid verdicts.
+    """
+    g = len(outcomes)
+    if g < 2 or any(len(row) != g for row in outcomes):
+        raise ValueError("outcomes must be a square matrix over a group of at least two rollouts")
+    invalid = sum(outcomes[i][j] is None for i in range(g) for j in range(g) if i != j)
+
+    def value(x):
+        return 0.5 if x is None else float(x)
+
+    rewards = []
+    for i in range(g):
+        wins = [(value(outcomes[i][j]) + 1.0 - value(outcomes[j][i])) / 2 for j in range(g) if j != i]
+        rewards.append(sum(wins) / len(wins))
+    return rewards, invalid

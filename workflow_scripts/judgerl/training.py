@@ -113,3 +113,25 @@ def move_into(src: Path, dst: Path) -> None:
     if dst.exists():
         shutil.rmtree(dst) if dst.is_dir() else dst.unlink()
     shutil.move(str(src), str(dst))
+
+
+def trainer_args(work: Path, seed: int, **args) -> dict:
+    """Arguments every trainer of the workflow shares, then the config's own trainer arguments."""
+    return {
+        "output_dir": str(work / "trainer"),
+        "seed": seed,
+        "report_to": "none",
+        "logging_steps": 1,
+        "save_total_limit": 1,
+        **device_args(),
+        **args,
+    }
+
+
+def finish(trainer, tokenizer, work: Path, output: str | Path, dtype: str = "bfloat16") -> None:
+    """Save the trained model with its training log onto the rule's output; drop the work dir."""
+    final = work / "final"
+    save_model(trainer.model, tokenizer, final, dtype)
+    write_log_history(trainer.state.log_history, final / "train_log.csv")
+    move_into(final, Path(output))
+    shutil.rmtree(work)

@@ -82,3 +82,10 @@ def judge_accuracy_reward(predicted: int | None, gold: int) -> float:
     if predicted is None or predicted not in SCORES:
         return -1.0
     return (81.0 - (predicted - gold) ** 2) / 81.0
+
+
+def pairwise_accuracy_reward(predicted: int | None, gold: int) -> float:
+    """Eq. 3: -1 for an invalid choice, else 1 if the chosen position matches gold, else 0."""
+    if predicted not in (0, 1):
+        return -1.0
+    return 1.0 if predicted == gold else 0.0

@@ -1,0 +1,32 @@
+"""Rule plot_judge_agreement: alpha x 100 of every judge against gold (the paper's Fig. 2)."""
+
+import sys
+
+sys.path.insert(0, snakemake.scriptdir)  # the judgerl library sits beside this script
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import polars as pl
+
+from judgerl import files, runtime
+
+runtime.setup(snakemake)
+frame = pl.read_csv(snakemake.input[0]).sort(["base", "mode", "training"])
+colours = {"non_reasoning": "tab:blue", "reasoning": "tab:orange"}
+fig, ax = plt.subplots(figsize=(max(4.0, 1.1 * len(frame)), 3.4))
+for x, row in enumerate(frame.iter_rows(named=True)):
+    alpha = row["alpha_x100"] if row["alpha_x100"] is not None else float("nan")
+    ax.bar(x, alpha, color=colours[row["mode"]], hatch="//" if row["training"] == "untuned" else None,
+           edgecolor="black", linewidth=0.5)
+ax.set_xticks(range(len(frame)))
+ax.set_xticklabels([f"{r['judge']}\n{r['training']}" for r in frame.iter_rows(named=True)], fontsize=7)
+ax.axhline(0, color="black", linewidth=0.6)
+ax.set_ylabel("Krippendorff's alpha x 100")
+ax.set_title("Judge agreement with gold (test split); hatched: untuned")
+handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours.values()]
+ax.legend(handles, ["non-reasoning", "reasoning"], fontsize=8)
+fig.tight_layout()
+with files.atomic_path(snakemake.output[0]) as tmp:
+    fig.savefig(tmp, dpi=120, format="png")
