@@ -140,8 +140,9 @@ class TransformersEngine(LocalEngine):
         stop_ids = {self.tokenizer.eos_token_id, self.tokenizer.pad_token_id}
         kwargs = {"max_new_tokens": sampling.max_tokens, "pad_token_id": self.tokenizer.pad_token_id}
         if sampling.temperature > 0:
+            # top_k=0 switches top-k off; None would fall back to the generation config's 50.
             kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p,
-                          top_k=sampling.top_k or None)
+                          top_k=sampling.top_k)
         else:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         if sampling.stop:
