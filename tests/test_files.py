@@ -50,3 +50,11 @@ def test_read_jsonl_names_the_bad_line(tmp_path):
         read_jsonl(tmp_path / "nope.jsonl")
     write_jsonl(tmp_path / "y.jsonl", [{"b": 2}])
     assert read_jsonl(tmp_path / "y.jsonl") == [{"b": 2}]
+
+
+def test_resumable_jsonl_finish_writes_only_the_kept_rows(tmp_path):
+    out = tmp_path / "low.jsonl"
+    progress = ResumableJsonl(out)
+    progress.add([{"key": k, "v": v} for k, v in (("a", 1), ("b", 2), ("c", 3))])
+    rows = progress.finish(["a", "b", "c"], keep=lambda rows: [r for r in rows if r["v"] != 2])
+    assert [r["key"] for r in rows] == ["a", "c"] == [r["key"] for r in read_jsonl(out)]

@@ -38,10 +38,12 @@ if todo:
         verdicts = judge_pointwise(engine, [i["instruction"] for i in chunk], [i["response"] for i in chunk], settings)
         progress.add({**item, **verdict} for item, verdict in zip(chunk, verdicts))
         log.info("annotated %d / %d", len(items) - len(todo) + start + len(chunk), len(items))
-rows = progress.finish([item["key"] for item in items])
-invalid = sum(not r["valid"] for r in rows)
-log.info("%d annotations, %d invalid (%.1f%%)", len(rows), invalid, 100 * invalid / max(len(rows), 1))
+invalid = sum(not progress.rows[item["key"]]["valid"] for item in items)
+log.info("%d annotations, %d invalid (%.1f%%)", len(items), invalid, 100 * invalid / max(len(items), 1))
+keep = None
 if snakemake.input.reference:
-    kept = keep_matching(rows, files.read_jsonl(snakemake.input.reference[0]))
-    log.info("%d of %d agree with high effort and are kept", len(kept), len(rows))
-    files.write_jsonl(snakemake.output[0], kept)
+    reference = files.read_jsonl(snakemake.input.reference[0])
+    keep = lambda rows: keep_matching(rows, reference)  # noqa: E731
+rows = progress.finish([item["key"] for item in items], keep=keep)
+if keep is not None:
+    log.info("%d of %d agree with high effort and are kept", len(rows), len(items))

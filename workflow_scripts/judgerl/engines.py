@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from judgerl.prompts import REASONING, SCORE_PREFIX, THINK_CLOSE, render, score_position_prefix
+from judgerl.prompts import SCORE_PREFIX, mode_template_kwargs, render, score_position_prefix
 from judgerl.verdicts import SCORES, find_score
 
 log = logging.getLogger(__name__)
@@ -68,8 +68,7 @@ class LocalEngine:
     chat_template_kwargs: dict
 
     def render(self, conversation: list[dict], mode: str | None) -> str:
-        kwargs = dict(self.chat_template_kwargs.get(mode or "default", {}))
-        return render(self.tokenizer, conversation, mode, kwargs)
+        return render(self.tokenizer, conversation, mode, mode_template_kwargs(self.chat_template_kwargs, mode))
 
     def complete(self, conversations: list[list[dict]], sampling: Sampling, mode: str | None = None) -> list[Completion]:
         prompts = [self.render(c, mode) for c in conversations]
@@ -347,6 +346,3 @@ def make_engine(model_dir: str | Path, model_spec: dict, backend: dict, seed: in
 
 def with_stop(sampling: Sampling, *stops: str) -> Sampling:
     return replace(sampling, stop=tuple(dict.fromkeys([*sampling.stop, *stops])))
-
-
-__all__ = ["Completion", "EngineError", "Sampling", "make_engine", "with_stop", "REASONING", "THINK_CLOSE"]

@@ -105,11 +105,14 @@ class ResumableJsonl:
             fh.flush()
             os.fsync(fh.fileno())
 
-    def finish(self, order: list[str]) -> list[dict]:
+    def finish(self, order: list[str], keep=None) -> list[dict]:
+        """Write the rows of `order` (those `keep` accepts, if given) onto the output, in one go."""
         missing = [k for k in order if k not in self.rows]
         if missing:
             raise RuntimeError(f"{self.output}: {len(missing)} items never finished, e.g. {missing[:3]}")
         rows = [self.rows[k] for k in order]
+        if keep is not None:
+            rows = keep(rows)
         write_jsonl(self.output, rows)
         self.progress.unlink(missing_ok=True)
         return rows

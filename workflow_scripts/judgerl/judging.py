@@ -15,7 +15,7 @@ In both, the score distribution at the score position gives the expected score.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from judgerl.engines import LocalEngine, Sampling, with_stop
 from judgerl.prompts import NON_REASONING, REASONING, THINK_CLOSE, pointwise_messages
@@ -98,10 +98,6 @@ def judge_pointwise(engine, instructions: list[str], responses: list[str], setti
     if n_invalid:
         log.info("%d of %d verdicts have no valid score", n_invalid, len(records))
     return records
-
-
-def sampling_for(cfg: dict, **overrides) -> Sampling:
-    return replace(Sampling.from_config(cfg), **overrides)
 
 
 def keep_matching(rows: list[dict], reference: list[dict]) -> list[dict]:

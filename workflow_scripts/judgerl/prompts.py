@@ -73,6 +73,11 @@ def pointwise_messages(instruction: str, response: str, mode: str, rubric: str |
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
+def mode_template_kwargs(per_mode: dict | None, mode: str | None) -> dict:
+    """A model's chat-template arguments for one judge mode (config `chat_template_kwargs`)."""
+    return dict((per_mode or {}).get(mode or "default", {}))
+
+
 def render(tokenizer, messages: list[dict], mode: str | None = None, chat_template_kwargs: dict | None = None) -> str:
     """The prompt text a local model sees: its chat template, then the opened thinking block.
 
@@ -102,5 +107,5 @@ def score_position_prefix(mode: str, reasoning: str | None) -> str:
 
 def judge_prompt(tokenizer, instruction: str, response: str, mode: str, model_spec: dict) -> str:
     """The rendered pointwise prompt of a local judge, as its training and its use both see it."""
-    kwargs = (model_spec.get("chat_template_kwargs") or {}).get(mode, {})
+    kwargs = mode_template_kwargs(model_spec.get("chat_template_kwargs"), mode)
     return render(tokenizer, pointwise_messages(instruction, response, mode), mode, kwargs)
