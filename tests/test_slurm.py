@@ -15,9 +15,16 @@ from test_workflow_dag import WORKFLOW
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = os.environ.get("SLURM_TEST") == "1"
 
-if shutil.which("sbatch") is None or shutil.which("sacct") is None:
+
+def _cluster_answers() -> bool:
+    if shutil.which("sbatch") is None or shutil.which("sacct") is None:
+        return False
+    return subprocess.run(["scontrol", "ping"], capture_output=True, timeout=30).returncode == 0
+
+
+if not _cluster_answers():
     if REQUIRED:
-        raise RuntimeError("SLURM_TEST=1 but sbatch/sacct are not on PATH: run .ci/slurm-up.sh first")
+        raise RuntimeError("SLURM_TEST=1 but no SLURM controller answers: run .ci/slurm-up.sh first")
     pytest.skip("no SLURM cluster here (start one with .ci/slurm-up.sh, then set SLURM_TEST=1)",
                 allow_module_level=True)
 
