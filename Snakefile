@@ -30,7 +30,7 @@ wildcard_constraints:
     effort="|".join(EFFORTS),
     split="|".join(ALL_SPLITS),
     step=r"\d+",
-    scorer="|".join(SCORERS),
+    format="pointwise|pairwise",
 
 
 include: "rules/data.smk"

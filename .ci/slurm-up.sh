@@ -83,6 +83,7 @@ JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 EnforcePartLimits=ALL
 MinJobAge=300
+KillWait=5
 ReturnToService=2
 NodeName=$HOST NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=$MEM_MB State=UNKNOWN
 PartitionName=debug Nodes=$HOST Default=YES MaxTime=INFINITE State=UP

@@ -35,6 +35,14 @@ def _check_references():
         )
     for name, judge in config["judges"].items():
         need("models", judge["base"], f"judges.{name}.base")
+        if judge_format(name) == "pairwise" and judge.get("rubrics"):
+            raise ConfigError(
+                f"judges.{name}: rubrics are for pointwise judges, as in the paper"
+            )
+        if judge.get("rubrics") and "rubrics" not in config["gold"]:
+            raise ConfigError(
+                f"judges.{name} reads rubrics, but gold.rubrics (how the gold model writes them) is not set"
+            )
         if judge["stages"] not in ([], ["sft"], ["grpo"], ["sft", "grpo"]):
             raise ConfigError(
                 f"judges.{name}.stages must be [], [sft], [grpo] or [sft, grpo]"
@@ -47,10 +55,28 @@ def _check_references():
         need("models", run["policy"], f"policy_runs.{name}.policy")
         need("judges", run["judge"], f"policy_runs.{name}.judge")
     grpo = config["training"]["policy_grpo"]
+    pairwise_runs = [
+        r
+        for r in config["policy_runs"].values()
+        if judge_format(r["judge"]) == "pairwise"
+    ]
+    if pairwise_runs and grpo["per_device_train_batch_size"] % grpo["num_generations"]:
+        raise ConfigError(
+            "training.policy_grpo.per_device_train_batch_size must be a multiple of num_generations "
+            "for pairwise rewards (Eq. 4 compares rollouts within a whole group)"
+        )
     if grpo["max_steps"] % grpo["save_steps"]:
         raise ConfigError(
             "training.policy_grpo.max_steps must be a multiple of save_steps (each save is a checkpoint)"
         )
+
+
+def judge_format(judge):
+    return config["judges"][judge].get("format", "pointwise")
+
+
+def judge_has_rubrics(judge):
+    return bool(config["judges"][judge].get("rubrics", False))
 
 
 _check_references()
@@ -78,8 +104,33 @@ def resource(rule, name, default):
 
     GPU counts live in config (the CPU default asks for none, and a GPU request fails at
     submission on a cluster without GPUs); site settings (partition, account) live in profiles.
+    Trainers default to one thread: on a small CPU machine two of them then share the cores
+    without oversubscribing them, and their single-threaded start-up and saving overlap.
     """
     return config.get("resources", {}).get(rule, {}).get(name, default)
+
+
+def launch_settings(rule):
+    """How a trainer starts its processes, from config `launch.<rule>`; `processes` under
+    accelerate launch, and for train_policy an optional judge server on GPUs of its own.
+    """
+    return config.get("launch", {}).get(rule, {})
+
+
+def _check_gpu_split():
+    for rule, settings in config.get("launch", {}).items():
+        wanted = int(settings.get("processes", 1)) + int(
+            settings.get("judge_server", {}).get("gpus", 0)
+        )
+        gpus = resource(rule, "gpu", 0)
+        if gpus and gpus != wanted:
+            raise ConfigError(
+                f"resources.{rule}.gpu is {gpus}, but launch.{rule} splits {wanted} GPUs "
+                "(trainer processes + judge server GPUs): make them agree"
+            )
+
+
+_check_gpu_split()
 
 
 # ---- paths -----------------------------------------------------------------------------------
@@ -93,9 +144,30 @@ def gold_file(effort, split):
     return f"results/gold/{effort}/{split}.jsonl"
 
 
+def pairwise_gold_file(effort, split):
+    return f"results/gold/{effort}/pairwise/{split}.jsonl"
+
+
+def rubrics_file(split):
+    return f"results/gold/rubrics/{split}.jsonl"
+
+
+def gold_labels(judge, split, effort=None):
+    """The gold file a judge learns from (or is tested on): its format, at its gold effort."""
+    effort = effort or config["judges"][judge]["gold_effort"]
+    if judge_format(judge) == "pairwise":
+        return pairwise_gold_file(effort, split)
+    return gold_file(effort, split)
+
+
 def judge_gold(split):
-    """Input function: the gold file of `split` at the effort the judge learns from."""
-    return lambda wc: gold_file(config["judges"][wc.judge]["gold_effort"], split)
+    """Input function: the gold file of `split` that the judge of the wildcard learns from."""
+    return lambda wc: gold_labels(wc.judge, split)
+
+
+def judge_rubrics(judge, split):
+    """The rubrics a judge reads beside the instruction, if it is a rubric judge."""
+    return [rubrics_file(split)] if judge_has_rubrics(judge) else []
 
 
 def judge_stage_dir(judge, stage):
@@ -118,6 +190,35 @@ def policy_checkpoint(run, step):
     return f"results/policies/{run}/checkpoint-{step}"
 
 
+def initial_answers(model):
+    return f"results/initial_policies/{model}/answers.jsonl"
+
+
+def answers_file(run, step):
+    """Step 0 answers are the initial policy's, shared by every run that starts from it."""
+    if str(step) == "0":
+        return initial_answers(config["policy_runs"][run]["policy"])
+    return f"results/policies/{run}/answers/step-{step}.jsonl"
+
+
+def score_file(run, step, scorer):
+    """The gold verdict on an initial policy is shared too, per policy model and verdict format."""
+    if str(step) == "0" and scorer == "gold":
+        policy = config["policy_runs"][run]["policy"]
+        return f"results/initial_policies/{policy}/scores.gold.{run_format(run)}.jsonl"
+    return f"results/policies/{run}/scores/step-{step}.{scorer}.jsonl"
+
+
+def all_score_files():
+    """(run, step, scorer, path) of every checkpoint score the tables read."""
+    return [
+        (run, step, scorer, score_file(run, step, scorer))
+        for run in RUNS
+        for step in CHECKPOINT_STEPS
+        for scorer in SCORERS
+    ]
+
+
 # ---- config slices ---------------------------------------------------------------------------
 
 
@@ -132,6 +233,7 @@ def judge_training(judge, stage):
     return {
         "base_spec": model_spec(j["base"]),
         "mode": j["mode"],
+        "format": judge_format(judge),
         "args": {**defaults, **j.get(stage, {})},
     }
 
@@ -144,13 +246,14 @@ def judge_use(judge, purpose):
         sampling["max_tokens"] = config["judging"].get("non_reasoning_max_tokens", 8)
     return {
         "mode": j["mode"],
+        "format": judge_format(judge),
         "sampling": sampling,
         "backend": config["judging"]["backend"],
         "spec": model_spec(j["base"]),
     }
 
 
-def gold_use(effort):
+def gold_use(effort, fmt="pointwise"):
     gold = config["gold"]
     sampling = {
         "temperature": gold.get("temperature", 0.0),
@@ -159,28 +262,50 @@ def gold_use(effort):
     sampling.update(gold["efforts"][effort])
     return {
         "mode": "reasoning",
+        "format": fmt,
         "sampling": sampling,
         "backend": gold["backend"],
         "spec": model_spec(gold["model"]),
     }
 
 
-def scorer_use(run, scorer):
-    if scorer == "gold":
-        return gold_use("high")
-    return judge_use(config["policy_runs"][run]["judge"], "evaluation")
+def run_judge(run):
+    return config["policy_runs"][run]["judge"]
 
 
-def scorer_model(run, scorer):
-    if scorer == "gold":
-        return model_dir(config["gold"]["model"])
-    return judge_model(config["policy_runs"][run]["judge"])
+def run_format(run):
+    """Pointwise runs are scored 0..9; pairwise runs by win rate against baseline answers."""
+    return judge_format(run_judge(run))
+
+
+def fixed_baseline():
+    return config["evaluation"].get("pairwise_baseline")
+
+
+def baseline_answers(run):
+    """What a pairwise run's answers are compared with: config `evaluation.pairwise_baseline`
+    (e.g. GPT-4o's answers, as the paper), else the run's own initial policy (step 0).
+    """
+    if run_format(run) != "pairwise":
+        return []
+    return [fixed_baseline() or initial_answers(config["policy_runs"][run]["policy"])]
+
+
+def initial_baseline(model, fmt):
+    if fmt != "pairwise":
+        return []
+    return [fixed_baseline() or initial_answers(model)]
 
 
 def final_outputs():
     return [
         "results/tables/judge_agreement.csv",
-        "results/figures/judge_agreement.png",
+        *expand(
+            "results/tables/{table}.{ext}",
+            table=["table2", "table3", "table4", "table5"],
+            ext=["csv", "md"],
+        ),
+        "results/figures/fig2.png",
         "results/tables/policy_scores.csv",
         *expand("results/figures/policy_scores_{run}.png", run=RUNS),
     ]

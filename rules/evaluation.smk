@@ -1,15 +1,42 @@
 # Evaluation: every checkpoint answers the policy test split, and its answers are scored by the
-# judge it was trained against and by the gold judge.
+# judge it was trained against and by the gold judge: 0-9 for runs with a pointwise judge, win rate
+# against baseline answers (both orders) for runs with a pairwise judge. One job per run and
+# scorer loads its model once for all checkpoints. The initial policy's answers (step 0) and
+# their gold scores are made once per policy model and shared by its runs.
+
+
+rule generate_initial_answers:
+    input:
+        checkpoints=lambda wc: [model_dir(wc.model)],
+        prompts="results/data/splits/policy_test.jsonl",
+    output:
+        answers=["results/initial_policies/{model}/answers.jsonl"],
+    log:
+        "logs/generate_answers/initial/{model}.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        gpu=resource("generate_answers", "gpu", 0),
+        mem_mb=resource("generate_answers", "mem_mb", 8000),
+        runtime=resource("generate_answers", "runtime", 120),
+    params:
+        sampling=config["evaluation"]["answers"],
+        backend=config["evaluation"]["backend"],
+        spec=lambda wc: model_spec(wc.model),
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/generate_answers.py"
 
 
 rule generate_answers:
     input:
-        model=lambda wc: policy_checkpoint(wc.run, wc.step),
+        checkpoints=lambda wc: [policy_checkpoint(wc.run, s) for s in TRAINED_STEPS],
         prompts="results/data/splits/policy_test.jsonl",
     output:
-        "results/policies/{run}/answers/step-{step}.jsonl",
+        answers=[answers_file("{run}", s) for s in TRAINED_STEPS],
     log:
-        "logs/generate_answers/{run}/step-{step}.log",
+        "logs/generate_answers/{run}.log",
     conda:
         CONDA_ENV
     threads: 1
@@ -26,18 +53,16 @@ rule generate_answers:
         "../workflow_scripts/generate_answers.py"
 
 
-rule score_answers:
+rule score_initial_answers:
     input:
-        answers="results/policies/{run}/answers/step-{step}.jsonl",
-        model=lambda wc: (
-            served_model_input(config["gold"]["model"], config["gold"]["backend"])
-            if wc.scorer == "gold"
-            else [scorer_model(wc.run, wc.scorer)]
-        ),
+        answers=lambda wc: [initial_answers(wc.model)],
+        baseline=lambda wc: initial_baseline(wc.model, wc.format),
+        rubrics=[],
+        model=served_model_input(config["gold"]["model"], config["gold"]["backend"]),
     output:
-        "results/policies/{run}/scores/step-{step}.{scorer}.jsonl",
+        scores=["results/initial_policies/{model}/scores.gold.{format}.jsonl"],
     log:
-        "logs/score_answers/{run}/step-{step}.{scorer}.log",
+        "logs/score_answers/initial/{model}.gold.{format}.log",
     conda:
         CONDA_ENV
     threads: 1
@@ -46,7 +71,56 @@ rule score_answers:
         mem_mb=resource("score_answers", "mem_mb", 8000),
         runtime=resource("score_answers", "runtime", 120),
     params:
-        use=lambda wc: scorer_use(wc.run, wc.scorer),
+        use=lambda wc: gold_use("high", wc.format),
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/score_answers.py"
+
+
+rule score_answers_by_judge:
+    input:
+        answers=lambda wc: [answers_file(wc.run, s) for s in CHECKPOINT_STEPS],
+        baseline=lambda wc: baseline_answers(wc.run),
+        rubrics=lambda wc: judge_rubrics(run_judge(wc.run), "policy_test"),
+        model=lambda wc: [judge_model(run_judge(wc.run))],
+    output:
+        scores=[score_file("{run}", s, "judge") for s in CHECKPOINT_STEPS],
+    log:
+        "logs/score_answers/{run}.judge.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        gpu=resource("score_answers", "gpu", 0),
+        mem_mb=resource("score_answers", "mem_mb", 8000),
+        runtime=resource("score_answers", "runtime", 120),
+    params:
+        use=lambda wc: judge_use(run_judge(wc.run), "evaluation"),
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/score_answers.py"
+
+
+rule score_answers_by_gold:
+    input:
+        answers=lambda wc: [answers_file(wc.run, s) for s in TRAINED_STEPS],
+        baseline=lambda wc: baseline_answers(wc.run),
+        rubrics=[],
+        model=served_model_input(config["gold"]["model"], config["gold"]["backend"]),
+    output:
+        # Step 0's gold score is the initial policy's, shared (score_initial_answers).
+        scores=[score_file("{run}", s, "gold") for s in TRAINED_STEPS],
+    log:
+        "logs/score_answers/{run}.gold.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        gpu=resource("score_answers", "gpu", 0),
+        mem_mb=resource("score_answers", "mem_mb", 8000),
+        runtime=resource("score_answers", "runtime", 120),
+    params:
+        use=lambda wc: gold_use("high", run_format(wc.run)),
         seed=config["seed"],
     script:
         "../workflow_scripts/score_answers.py"

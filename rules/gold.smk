@@ -30,3 +30,60 @@ rule annotate_gold:
         seed=config["seed"],
     script:
         "../workflow_scripts/annotate_gold.py"
+
+
+rule annotate_gold_pairwise:
+    input:
+        candidates="results/data/candidates/{split}.jsonl",
+        reference=lambda wc: (
+            [] if wc.effort == "high" else [pairwise_gold_file("high", wc.split)]
+        ),
+        model=lambda wc: served_model_input(
+            config["gold"]["model"], config["gold"]["backend"]
+        ),
+    output:
+        "results/gold/{effort}/pairwise/{split}.jsonl",
+    log:
+        "logs/annotate_gold_pairwise/{effort}/{split}.log",
+    benchmark:
+        "benchmarks/annotate_gold_pairwise/{effort}/{split}.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        gpu=resource("annotate_gold", "gpu", 0),
+        mem_mb=resource("annotate_gold", "mem_mb", 8000),
+        runtime=resource("annotate_gold", "runtime", 240),
+    params:
+        gold=lambda wc: gold_use(wc.effort, "pairwise"),
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/annotate_gold.py"
+
+
+rule generate_rubrics:
+    input:
+        instructions="results/data/splits/{split}.jsonl",
+        model=lambda wc: served_model_input(
+            config["gold"]["model"], config["gold"]["backend"]
+        ),
+    output:
+        "results/gold/rubrics/{split}.jsonl",
+    log:
+        "logs/generate_rubrics/{split}.log",
+    benchmark:
+        "benchmarks/generate_rubrics/{split}.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        gpu=resource("annotate_gold", "gpu", 0),
+        mem_mb=resource("annotate_gold", "mem_mb", 8000),
+        runtime=resource("annotate_gold", "runtime", 240),
+    params:
+        gold=config["gold"].get("rubrics", {}),
+        spec=model_spec(config["gold"]["model"]),
+        backend=config["gold"]["backend"],
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/generate_rubrics.py"

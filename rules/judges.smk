@@ -1,6 +1,7 @@
-# Judges: SFT on the gold scores (non-reasoning) or on the gold traces and scores (reasoning),
-# then, for reasoning judges, GRPO with the verifiable reward of Eq. 1. Each judge is evaluated
-# against gold on the held-out test split.
+# Judges: SFT on the gold verdicts (non-reasoning) or on the gold traces and verdicts (reasoning),
+# then, for reasoning judges, GRPO with the verifiable reward of Eq. 1 (pointwise) or Eq. 3
+# (pairwise); RL-only judges skip the SFT. Checkpoints are chosen on the validation split. Each
+# judge is evaluated against the high-effort gold on the held-out test split.
 
 
 rule train_judge_sft:
@@ -8,6 +9,8 @@ rule train_judge_sft:
         base=lambda wc: model_dir(config["judges"][wc.judge]["base"]),
         train=judge_gold("judge_train"),
         val=judge_gold("judge_val"),
+        rubrics=lambda wc: judge_rubrics(wc.judge, "judge_train")
+        + judge_rubrics(wc.judge, "judge_val"),
     output:
         directory("results/judges/{judge}/sft"),
     log:
@@ -16,13 +19,14 @@ rule train_judge_sft:
         "benchmarks/train_judge_sft/{judge}.tsv"
     conda:
         CONDA_ENV
-    threads: 2
+    threads: resource("train_judge_sft", "threads", 1)
     resources:
         gpu=resource("train_judge_sft", "gpu", 0),
         mem_mb=resource("train_judge_sft", "mem_mb", 12000),
         runtime=resource("train_judge_sft", "runtime", 600),
     params:
         judge=lambda wc: judge_training(wc.judge, "sft"),
+        launch=launch_settings("train_judge_sft"),
         seed=config["seed"],
     script:
         "../workflow_scripts/train_judge_sft.py"
@@ -36,6 +40,9 @@ rule train_judge_grpo:
             else model_dir(config["judges"][wc.judge]["base"])
         ),
         train=judge_gold("judge_train"),
+        val=judge_gold("judge_val"),
+        rubrics=lambda wc: judge_rubrics(wc.judge, "judge_train")
+        + judge_rubrics(wc.judge, "judge_val"),
     output:
         directory("results/judges/{judge}/grpo"),
     log:
@@ -44,13 +51,15 @@ rule train_judge_grpo:
         "benchmarks/train_judge_grpo/{judge}.tsv"
     conda:
         CONDA_ENV
-    threads: 2
+    threads: resource("train_judge_grpo", "threads", 1)
     resources:
         gpu=resource("train_judge_grpo", "gpu", 0),
         mem_mb=resource("train_judge_grpo", "mem_mb", 12000),
         runtime=resource("train_judge_grpo", "runtime", 600),
     params:
         judge=lambda wc: judge_training(wc.judge, "grpo"),
+        use=lambda wc: judge_use(wc.judge, "evaluation"),  # how checkpoints are validated
+        launch=launch_settings("train_judge_grpo"),
         seed=config["seed"],
     script:
         "../workflow_scripts/train_judge_grpo.py"
@@ -59,7 +68,9 @@ rule train_judge_grpo:
 rule evaluate_judge:
     input:
         model=lambda wc: judge_model(wc.judge),
-        test=gold_file("high", "judge_test"),  # every judge is measured against high-effort gold
+        # Every judge is measured against the high-effort gold.
+        test=lambda wc: gold_labels(wc.judge, "judge_test", "high"),
+        rubrics=lambda wc: judge_rubrics(wc.judge, "judge_test"),
     output:
         verdicts="results/judges/{judge}/eval/verdicts.jsonl",
         agreement="results/judges/{judge}/eval/agreement.json",

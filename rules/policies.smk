@@ -1,4 +1,5 @@
-# Policies: GRPO against each judge, whose expected score sum_x x p(x) is the reward. Every
+# Policies: GRPO against each judge. A pointwise judge's expected score sum_x x p(x) is the
+# reward; a pairwise judge gives each rollout its win rate against its group (Eq. 4). Every
 # `save_steps` the trainer writes a checkpoint that evaluation scores.
 
 
@@ -7,6 +8,7 @@ rule train_policy:
         policy=lambda wc: model_dir(config["policy_runs"][wc.run]["policy"]),
         judge=lambda wc: judge_model(config["policy_runs"][wc.run]["judge"]),
         prompts="results/data/splits/policy_train.jsonl",
+        rubrics=lambda wc: judge_rubrics(run_judge(wc.run), "policy_train"),
     output:
         checkpoints=directory(
             expand("results/policies/{{run}}/checkpoint-{step}", step=TRAINED_STEPS)
@@ -19,7 +21,7 @@ rule train_policy:
         "benchmarks/train_policy/{run}.tsv"
     conda:
         CONDA_ENV
-    threads: 2
+    threads: resource("train_policy", "threads", 1)
     resources:
         gpu=resource("train_policy", "gpu", 0),
         mem_mb=resource("train_policy", "mem_mb", 16000),
@@ -27,6 +29,8 @@ rule train_policy:
     params:
         judge=lambda wc: judge_use(config["policy_runs"][wc.run]["judge"], "reward"),
         grpo=config["training"]["policy_grpo"],
+        monitor=config.get("policy_monitoring", {}),
+        launch=launch_settings("train_policy"),
         seed=config["seed"],
     script:
         "../workflow_scripts/train_policy.py"

@@ -18,14 +18,27 @@ rule judge_agreement_table:
         "../workflow_scripts/judge_agreement_table.py"
 
 
+rule judge_tables:
+    input:
+        "results/tables/judge_agreement.csv",
+    output:
+        **{
+            f"{name}_{ext}": f"results/tables/{name}.{ext}"
+            for name in ["table2", "table3", "table4", "table5"]
+            for ext in ["csv", "md"]
+        },
+    log:
+        "logs/judge_tables.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    script:
+        "../workflow_scripts/judge_tables.py"
+
+
 rule policy_scores_table:
     input:
-        expand(
-            "results/policies/{run}/scores/step-{step}.{scorer}.jsonl",
-            run=RUNS,
-            step=CHECKPOINT_STEPS,
-            scorer=SCORERS,
-        ),
+        [path for *_, path in all_score_files()],
     output:
         csv="results/tables/policy_scores.csv",
         md="results/tables/policy_scores.md",
@@ -37,6 +50,7 @@ rule policy_scores_table:
     params:
         bootstrap=config["evaluation"].get("bootstrap", {}),
         runs=config["policy_runs"],
+        files=[list(entry) for entry in all_score_files()],
         seed=config["seed"],
     script:
         "../workflow_scripts/policy_scores_table.py"
@@ -60,7 +74,7 @@ rule plot_judge_agreement:
     input:
         "results/tables/judge_agreement.csv",
     output:
-        "results/figures/judge_agreement.png",
+        "results/figures/fig2.png",
     log:
         "logs/plot_judge_agreement.log",
     conda:

@@ -66,24 +66,93 @@ def test_gold_annotations(run):
             assert row["reasoning"] is not None  # the trace that distils the reasoning judge
             assert row["score"] == max(range(10), key=lambda x: row["probs"][x])  # verdict: argmax
             assert row["expected_score"] == pytest.approx(expected_score(row["probs"]), abs=1e-3)
+        # Pairwise labels: one per instruction, shown in a recorded order, half of them swapped.
+        pairs = read_jsonl(workdir / f"results/gold/high/pairwise/{split}.jsonl")
+        assert len(pairs) == len(candidates)
+        assert sum(p["order"] == [1, 0] for p in pairs) == len(pairs) // 2
+        by_id = {c["id"]: c for c in candidates}
+        for pair in pairs:
+            shown = [by_id[pair["id"]]["responses"][k] for k in pair["order"]]
+            assert [pair["response_1"], pair["response_2"]] == shown
+            assert pair["choice"] in (1, 2) and pair["winner"] == pair["order"][pair["choice"] - 1]
+    # Lower efforts: fewer thinking tokens, and only the verdicts that match high effort's.
+    for effort in ("medium", "low"):
+        for split in ("judge_train", "judge_val"):
+            high = {r["key"]: r for r in read_jsonl(workdir / f"results/gold/high/{split}.jsonl")}
+            kept = read_jsonl(workdir / f"results/gold/{effort}/{split}.jsonl")
+            assert all(r["score"] == high[r["key"]]["score"] for r in kept)
+            assert all(r["n_tokens"] <= cfg["gold"]["efforts"][effort]["max_tokens"] for r in kept)
+        assert not (workdir / f"results/gold/{effort}/judge_test.jsonl").exists()
+    for split in ("judge_train", "judge_val", "judge_test", "policy_train", "policy_test"):
+        rubrics = read_jsonl(workdir / f"results/gold/rubrics/{split}.jsonl")
+        assert len(rubrics) == cfg["data"]["splits"][split] and all(isinstance(r["rubric"], str) for r in rubrics)
 
 
 def test_judge_agreement_recomputed_from_files(run):
     workdir, cfg = run
     table = pl.read_csv(workdir / "results/tables/judge_agreement.csv")
     assert sorted(table["judge"].to_list()) == sorted(cfg["judges"])
-    for judge in cfg["judges"]:
+    for judge, spec in cfg["judges"].items():
+        pairwise = spec.get("format") == "pairwise"
         verdicts = read_jsonl(workdir / f"results/judges/{judge}/eval/verdicts.jsonl")
-        gold = {r["key"]: r["score"] for r in read_jsonl(workdir / "results/gold/high/judge_test.jsonl")}
+        gold_path = "results/gold/high/pairwise/judge_test.jsonl" if pairwise else "results/gold/high/judge_test.jsonl"
+        gold = {r["key"]: r["choice" if pairwise else "score"] for r in read_jsonl(workdir / gold_path)}
         assert len(verdicts) == len(gold)
-        alpha = interval_alpha([v["score"] for v in verdicts], [gold[v["key"]] for v in verdicts])
         row = table.filter(pl.col("judge") == judge).row(0, named=True)
-        assert (math.isnan(alpha) and (row["alpha"] is None or math.isnan(row["alpha"]))) or row["alpha"] == pytest.approx(alpha)
-        assert row["n_invalid"] == sum(not v["valid"] for v in verdicts)
-        assert row["malformed_rate"] == pytest.approx(row["n_invalid"] / len(verdicts))
-        assert row["training"] == ("+".join(cfg["judges"][judge]["stages"]) or "untuned")
-    png = workdir / "results/figures/judge_agreement.png"
+        if pairwise:
+            accuracy = sum(v["choice"] == gold[v["key"]] for v in verdicts) / len(verdicts)
+            assert row["accuracy_x100"] == pytest.approx(100 * accuracy)
+        else:
+            alpha = interval_alpha([v["score"] for v in verdicts], [gold[v["key"]] for v in verdicts])
+            if math.isnan(alpha):
+                assert row["alpha_x100"] is None or math.isnan(row["alpha_x100"])
+            else:
+                assert row["alpha_x100"] == pytest.approx(100 * alpha)
+        observed = [v["malformed"] for v in verdicts if v["malformed"] is not None]
+        if observed:
+            assert row["malformed_rate"] == pytest.approx(sum(observed) / len(observed))
+        else:  # a forced non-reasoning verdict writes nothing of its own
+            assert spec["mode"] == "non_reasoning" and math.isnan(row["malformed_rate"])
+        assert row["training"] == ("+".join(spec["stages"]) or "untuned")
+        assert row["rubrics"] == bool(spec.get("rubrics")) and row["gold_effort"] == spec["gold_effort"]
+    png = workdir / "results/figures/fig2.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_paper_judge_tables_are_views_of_the_agreement_table(run):
+    workdir, _ = run
+    agreement = {r["judge"]: r for r in pl.read_csv(workdir / "results/tables/judge_agreement.csv").iter_rows(named=True)}
+
+    def same(a, b):
+        return (a is None or math.isnan(a)) if (b is None or math.isnan(b)) else a == pytest.approx(b)
+
+    table2 = pl.read_csv(workdir / "results/tables/table2.csv").row(0, named=True)
+    assert table2["base"] == "smollm2-135m"
+    assert same(table2["distill+RL alpha_x100"], agreement["r-135m"]["alpha_x100"])
+    assert same(table2["RL-only alpha_x100"], agreement["rl-r-135m"]["alpha_x100"])
+    table3 = {r["training"]: r for r in pl.read_csv(workdir / "results/tables/table3.csv").iter_rows(named=True)}
+    assert same(table3["untuned"]["with rubrics alpha_x100"], agreement["base-nr-rubric-135m"]["alpha_x100"])
+    assert same(table3["fine-tuned"]["without rubrics alpha_x100"], agreement["nr-135m"]["alpha_x100"])
+    table4 = pl.read_csv(workdir / "results/tables/table4.csv")
+    assert table4["gold_effort"].to_list() == ["low", "medium", "high"]
+    assert table4["judge"].to_list() == ["r-low-135m", "r-medium-135m", "r-135m"]
+    table5 = {r["mode"]: r for r in pl.read_csv(workdir / "results/tables/table5.csv").iter_rows(named=True)}
+    assert same(table5["reasoning"]["fine-tuned accuracy_x100"], agreement["pw-r-135m"]["accuracy_x100"])
+    assert same(table5["non_reasoning"]["untuned accuracy_x100"], agreement["base-pw-nr-135m"]["accuracy_x100"])
+    for name in ("table2", "table3", "table4", "table5"):
+        assert (workdir / f"results/tables/{name}.md").read_text().startswith("|")
+
+
+def test_judge_grpo_keeps_the_best_validated_step(run):
+    workdir, cfg = run
+    grpo_judges = [j for j, spec in cfg["judges"].items() if "grpo" in spec["stages"]]
+    assert grpo_judges
+    for judge in grpo_judges:
+        selection = json.loads((workdir / f"results/judges/{judge}/grpo/selection.json").read_text())
+        steps = [v["step"] for v in selection["validation"]]
+        assert steps == list(range(1, cfg["training"]["judge_grpo"]["max_steps"] + 1))
+        best = max(selection["validation"], key=lambda v: (v["mean_reward"], -v["step"]))
+        assert selection["chosen_step"] == best["step"]
 
 
 def test_judges_and_policies_are_loadable_models(run):
@@ -103,20 +172,52 @@ def test_judges_and_policies_are_loadable_models(run):
         assert not (workdir / f"results/policies/{run_name}/.work").exists()
 
 
+def is_pairwise(cfg, run_name):
+    return cfg["judges"][cfg["policy_runs"][run_name]["judge"]].get("format") == "pairwise"
+
+
 def test_policy_rewards_recomputed_from_logged_judge_outputs(run):
     workdir, cfg = run
     grpo = cfg["training"]["policy_grpo"]
+    batch, group = grpo["per_device_train_batch_size"], grpo["num_generations"]
     for run_name in cfg["policy_runs"]:
         calls = read_jsonl(workdir / f"results/policies/{run_name}/judge_calls.jsonl")
-        assert len(calls) == grpo["max_steps"] * grpo["per_device_train_batch_size"]
+        if is_pairwise(cfg, run_name):
+            pairs = [c for c in calls if c["kind"] == "pair"]
+            rollouts = [c for c in calls if c["kind"] == "rollout"]
+            # Eq. 4: every ordered pair within each group: G (G - 1) calls per group, per step.
+            assert len(pairs) == grpo["max_steps"] * (batch // group) * group * (group - 1)
+            for r in rollouts:
+                games = [{1: 1.0, 2: 0.0}.get(p["choice"], 0.5) for p in pairs
+                         if p["step"] == r["step"] and p["first"] == r["index"]]
+                games += [{2: 1.0, 1: 0.0}.get(p["choice"], 0.5) for p in pairs
+                          if p["step"] == r["step"] and p["second"] == r["index"]]
+                assert len(games) == 2 * (group - 1)
+                assert r["reward"] == pytest.approx(sum(games) / len(games))
+            calls = rollouts
+        else:
+            for call in calls:
+                assert call["reward"] == pytest.approx(sum(x * p for x, p in enumerate(call["probs"])), abs=1e-3)
+        assert len(calls) == grpo["max_steps"] * batch
         assert {c["step"] for c in calls} == set(range(1, grpo["max_steps"] + 1))
-        for call in calls:
-            assert call["reward"] == pytest.approx(sum(x * p for x, p in enumerate(call["probs"])), abs=1e-3)
         log = pl.read_csv(workdir / f"results/policies/{run_name}/train_log.csv")
         logged = log.filter(pl.col("reward").is_not_null()).sort("step")
         for step, mean in zip(logged["step"], logged["reward"]):
-            batch = [c["reward"] for c in calls if c["step"] == step]
-            assert mean == pytest.approx(sum(batch) / len(batch), abs=1e-3)
+            batch_rewards = [c["reward"] for c in calls if c["step"] == step]
+            assert mean == pytest.approx(sum(batch_rewards) / len(batch_rewards), abs=1e-3)
+        # The monitors: KL from the initial policy, the malformed rate, the score distribution.
+        assert {"rewards/kl_to_initial/mean", "judge/malformed_rate"} <= set(log.columns)
+        assert log["rewards/kl_to_initial/mean"].drop_nulls().len() == grpo["max_steps"]
+        if not is_pairwise(cfg, run_name):
+            shares = logged.select([f"judge/score_{x}" for x in range(10)]).sum_horizontal()
+            assert all(v == pytest.approx(1.0, abs=1e-6) or v == 0.0 for v in shares)
+
+
+def score_file(cfg, run_name, step, scorer):
+    if step == 0 and scorer == "gold":  # the initial policy's, shared by the runs that start from it
+        fmt = "pairwise" if is_pairwise(cfg, run_name) else "pointwise"
+        return f"results/initial_policies/{cfg['policy_runs'][run_name]['policy']}/scores.gold.{fmt}.jsonl"
+    return f"results/policies/{run_name}/scores/step-{step}.{scorer}.jsonl"
 
 
 def test_policy_scores_table_recomputed_from_score_files(run):
@@ -124,9 +225,11 @@ def test_policy_scores_table_recomputed_from_score_files(run):
     table = pl.read_csv(workdir / "results/tables/policy_scores.csv")
     grpo = cfg["training"]["policy_grpo"]
     steps = [0, *range(grpo["save_steps"], grpo["max_steps"] + 1, grpo["save_steps"])]
-    assert len(table) == len(cfg["policy_runs"]) * len(steps) * 2 * 2
+    metrics = {name: 1 if is_pairwise(cfg, name) else 2 for name in cfg["policy_runs"]}
+    assert len(table) == sum(metrics.values()) * len(steps) * 2
     for row in table.iter_rows(named=True):
-        verdicts = read_jsonl(workdir / f"results/policies/{row['run']}/scores/step-{row['step']}.{row['scorer']}.jsonl")
+        assert row["metric"] == "win_rate" if is_pairwise(cfg, row["run"]) else row["metric"] != "win_rate"
+        verdicts = read_jsonl(workdir / score_file(cfg, row["run"], row["step"], row["scorer"]))
         values = [v[row["metric"]] for v in verdicts if v[row["metric"]] is not None]
         assert len(verdicts) == cfg["data"]["splits"]["policy_test"]
         assert row["n"] == len(values)
@@ -136,6 +239,10 @@ def test_policy_scores_table_recomputed_from_score_files(run):
             continue
         assert row["mean"] == pytest.approx(sum(values) / len(values))
         assert row["ci_low"] <= row["mean"] + 1e-9 <= row["ci_high"] + 2e-9
+    # A pairwise run at step 0 plays its own initial answers: exactly half the games, by symmetry.
+    for name in (n for n in cfg["policy_runs"] if is_pairwise(cfg, n)):
+        start = table.filter((pl.col("run") == name) & (pl.col("step") == 0) & (pl.col("scorer") == "judge"))
+        assert start["mean"][0] == pytest.approx(0.5)
     for run_name in cfg["policy_runs"]:
         png = workdir / f"results/figures/policy_scores_{run_name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -177,11 +284,12 @@ def test_rerun_of_a_killed_annotation_continues(run):
     out = workdir / "results/gold/high/judge_val.jsonl"
     rows = read_jsonl(out)
     progress = out.with_name(out.name + ".progress")
-    progress.write_text("".join(json.dumps(r) + "\n" for r in rows[:5]))
+    kept = len(rows) // 2
+    progress.write_text("".join(json.dumps(r) + "\n" for r in rows[:kept]))
     out.unlink()
     proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", str(out.relative_to(workdir))],
                           cwd=workdir, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     log = (workdir / "logs/annotate_gold/high/judge_val.log").read_text()
-    assert f"{len(rows)} items, 5 already annotated" in log
+    assert f"{len(rows)} pointwise items, {kept} already annotated" in log
     assert [r["key"] for r in read_jsonl(out)] == [r["key"] for r in rows]

@@ -21,6 +21,20 @@ from judgerl.prompts import NON_REASONING, REASONING, pointwise_messages
 
 def test_score_tokens_follow_the_prefix(tiny_engine):
     assert score_token_ids(tiny_engine.tokenizer) == list(range(32, 42))
+    # The pairwise verdict "Better: N" ends on the same digit tokens.
+    assert score_token_ids(tiny_engine.tokenizer, "Better: ") == list(range(32, 42))
+
+
+def test_pairwise_verdicts_of_the_real_model(tiny_engine):
+    from judgerl.judging import judge_pairwise
+
+    settings = JudgeSettings(REASONING, Sampling(max_tokens=12), verdict="argmax")
+    verdicts = judge_pairwise(tiny_engine, ["Capital of France?"] * 2, ["Paris.", "Lyon."], ["Lyon.", "Paris."],
+                              settings)
+    for v in verdicts:
+        assert v["choice"] in (1, 2) and v["valid"] and 0.0 <= v["p_second"] <= 1.0
+        assert v["choice"] == (2 if v["p_second"] > 0.5 else 1)
+        assert v["thinking_tokens"] > 0
 
 
 def test_left_padding_does_not_change_score_probabilities(tiny_engine):

@@ -4,8 +4,16 @@ import pytest
 
 from judgerl.engines import Sampling
 from judgerl.judging import JudgeSettings
-from judgerl.prompts import NON_REASONING, REASONING
-from judgerl.rewards import JudgeAccuracyReward, JudgeAsReward, completion_text
+from judgerl.engines import Completion, LocalEngine
+from judgerl.prompts import NON_REASONING, PAIRWISE, REASONING
+from judgerl.rewards import (
+    JudgeAccuracyReward,
+    JudgeAsReward,
+    KLToInitial,
+    PairwiseJudgeReward,
+    both_order_wins,
+    completion_text,
+)
 
 
 class State:
@@ -21,12 +29,25 @@ def test_judge_accuracy_reward_eq1_on_written_verdicts():
         "done\n</think>\nno score line",  # invalid, -1
     ]
     metrics = {}
-    values = reward(prompts=[""] * 4, completions=completions, gold_score=[6, 6, 6, 6],
+    values = reward(prompts=[""] * 4, completions=completions, gold_label=[6, 6, 6, 6],
                     log_metric=lambda k, v: metrics.__setitem__(k, v))
     assert values == pytest.approx([1.0, 72 / 81, -1.0, -1.0])
     assert metrics["judge/invalid_rate"] == 0.5
     nr = JudgeAccuracyReward(NON_REASONING)
-    assert nr(prompts=[""], completions=[[{"role": "assistant", "content": "Score: 0"}]], gold_score=[9]) == [0.0]
+    assert nr(prompts=[""], completions=[[{"role": "assistant", "content": "Score: 0"}]], gold_label=[9]) == [0.0]
+
+
+def test_judge_accuracy_reward_eq3_for_pairwise_judges():
+    reward = JudgeAccuracyReward(REASONING, PAIRWISE)
+    completions = [
+        "The second follows the instruction.\n</think>\nBetter: 2",  # gold 2: 1
+        "The first is better.\n</think>\nBetter: 1",  # gold 2: 0
+        "unfinished Better: 2",  # thinking never closed: -1
+        "done\n</think>\nBetter: 3",  # no such response: -1
+    ]
+    assert reward(prompts=[""] * 4, completions=completions, gold_label=[2, 2, 2, 2]) == [1.0, 0.0, -1.0, -1.0]
+    nr = JudgeAccuracyReward(NON_REASONING, PAIRWISE)
+    assert nr(prompts=[""] * 2, completions=["Better: 1", "Score: 1"], gold_label=[1, 1]) == [1.0, -1.0]
 
 
 def test_completion_text_of_conversational_completions():
@@ -55,10 +76,12 @@ def test_judge_as_reward_is_the_logged_expected_score(tiny_engine, tmp_path):
 def test_eq3_pairwise_accuracy():
     from judgerl.verdicts import pairwise_accuracy_reward
 
-    assert pairwise_accuracy_reward(0, 0) == 1.0
-    assert pairwise_accuracy_reward(1, 0) == 0.0
+    assert pairwise_accuracy_reward(1, 1) == 1.0
+    assert pairwise_accuracy_reward(2, 2) == 1.0
+    assert pairwise_accuracy_reward(1, 2) == 0.0
     assert pairwise_accuracy_reward(None, 1) == -1.0
-    assert pairwise_accuracy_reward(2, 1) == -1.0
+    assert pairwise_accuracy_reward(0, 1) == -1.0
+    assert pairwise_accuracy_reward(3, 1) == -1.0
 
 
 def test_eq4_round_robin_on_a_group_with_known_preferences():
@@ -78,3 +101,120 @@ def test_eq4_round_robin_on_a_group_with_known_preferences():
     assert invalid == 1 and rewards[0] == pytest.approx(((0.5 + 1.0) / 2 + 1.0) / 2)
     with pytest.raises(ValueError):
         round_robin_rewards([[None]])
+
+
+class PreferenceJudge(LocalEngine):
+    """A test double of a pairwise judge with known preferences: it prefers the response that
+    ranks higher in `ranking`, writes "Better: N", and puts all its verdict mass on that digit."""
+
+    def __init__(self, ranking, broken=()):
+        self.ranking, self.broken, self.seen = ranking, set(broken), []
+
+    def _choice(self, conversation):
+        text = conversation[-1]["content"]
+        first = text.split("[RESPONSE 1 START]\n")[1].split("\n[RESPONSE 1 END]")[0]
+        second = text.split("[RESPONSE 2 START]\n")[1].split("\n[RESPONSE 2 END]")[0]
+        self.seen.append((first, second))
+        return 1 if self.ranking.index(first) < self.ranking.index(second) else 2, (first, second)
+
+    def complete(self, conversations, sampling, mode=None):
+        out = []
+        for c in conversations:
+            choice, pair = self._choice(c)
+            out.append(Completion(text="no verdict" if pair in self.broken else f"Better: {choice}",
+                                  finished=True, n_tokens=3))
+        return out
+
+    def score_probs(self, conversations, mode, reasonings, fmt=None):
+        probs = []
+        for c in conversations:
+            choice, _ = self._choice(c)
+            probs.append([1.0 if d == choice else 0.0 for d in range(10)])
+        return probs
+
+
+def test_eq4_pairwise_reward_on_groups_with_known_preferences(tmp_path):
+    ranking = ["best", "good", "fair", "poor"]
+    judge = PreferenceJudge(ranking)
+    log_path = tmp_path / "calls.jsonl"
+    reward = PairwiseJudgeReward(judge, JudgeSettings(NON_REASONING, Sampling(max_tokens=8)), group_size=4,
+                                 log_path=log_path)
+    completions = ["poor", "best", "fair", "good", "good", "good", "poor", "best"]
+    metrics = {}
+    values = reward(prompts=[None] * 8, completions=completions, instruction=["q1"] * 4 + ["q2"] * 4,
+                    id=["a"] * 4 + ["b"] * 4, trainer_state=State(), log_metric=lambda k, v: metrics.__setitem__(k, v))
+    # Group 1: best beats 3 of 3, good 2, fair 1, poor 0.
+    assert values[:4] == pytest.approx([0.0, 1.0, 1 / 3, 2 / 3])
+    # Group 2: the two "good" answers tie with each other (the judge prefers whoever is second when
+    # they are equal: one win each across both orders), beat poor, lose to best.
+    assert values[4:] == pytest.approx([0.5, 0.5, 0.0, 1.0])
+    # Every ordered pair within each group, both orders: G (G - 1) calls per group, none across groups.
+    assert reward.calls == len(judge.seen) // 2 == 2 * 4 * 3
+    assert metrics["judge/calls"] == 24 and metrics["judge/malformed_rate"] == 0
+    rows = [json.loads(line) for line in log_path.read_text().splitlines()]
+    pairs = [r for r in rows if r["kind"] == "pair"]
+    rollouts = [r for r in rows if r["kind"] == "rollout"]
+    assert len(pairs) == 24 and len(rollouts) == 8 and all(r["step"] == 5 for r in rows)
+    # The rewards are recomputed from the logged verdicts alone.
+    for k, rollout in enumerate(rollouts):
+        games = [1.0 if p["choice"] == 1 else 0.0 for p in pairs if p["first"] == k]
+        games += [1.0 if p["choice"] == 2 else 0.0 for p in pairs if p["second"] == k]
+        assert rollout["reward"] == pytest.approx(sum(games) / len(games))
+
+
+def test_eq4_invalid_verdicts_are_ties_and_counted():
+    judge = PreferenceJudge(["a", "b"], broken={("a", "b")})
+    reward = PairwiseJudgeReward(judge, JudgeSettings(NON_REASONING, Sampling(max_tokens=8)), group_size=2)
+    metrics = {}
+    values = reward(prompts=[None] * 2, completions=["a", "b"], instruction=["q"] * 2, id=["x", "x"],
+                    log_metric=lambda k, v: metrics.__setitem__(k, v))
+    # (a, b) is invalid: a tie; (b, a) says a: a wins 1.5 of 2 games.
+    assert values == pytest.approx([0.75, 0.25])
+    assert metrics["judge/malformed_rate"] == 0.5
+
+
+def test_eq4_needs_whole_groups():
+    reward = PairwiseJudgeReward(PreferenceJudge(["a"]), JudgeSettings(NON_REASONING, Sampling(max_tokens=8)),
+                                 group_size=4)
+    with pytest.raises(ValueError, match="groups of 4"):
+        reward.groups(["x"] * 6)
+    with pytest.raises(ValueError, match="not contiguous"):
+        reward.groups(["x", "y", "x", "y"])
+
+
+def test_both_order_wins():
+    assert both_order_wins(1, 2) == 1.0  # preferred when shown first and when shown second
+    assert both_order_wins(2, 1) == 0.0
+    assert both_order_wins(1, 1) == 0.5  # a position-biased judge gives half
+    assert both_order_wins(None, 2) == 0.75  # an invalid game is half a win
+
+
+def test_kl_to_initial_is_zero_for_the_initial_policy_and_grows_with_change(tiny_model_dir):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    reference = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    policy = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    kl = KLToInitial(reference, tokenizer, temperature=0.7)
+    kl.policy = policy
+    prompts = [[{"role": "user", "content": "Name a colour."}], [{"role": "user", "content": "Say hi in French."}]]
+    completion_ids = [tokenizer.encode("Blue is a colour.", add_special_tokens=False),
+                      tokenizer.encode("Bonjour", add_special_tokens=False)]
+    same = kl(prompts, [None, None], completion_ids)
+    assert same == pytest.approx([0.0, 0.0], abs=1e-4)
+    # The trainer's model runs under bf16 autocast (accelerate wraps its forward): the reference
+    # must too, or the initial policy is already "far" from itself.
+    autocast_policy = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    autocast_policy.forward = torch.autocast("cpu", dtype=torch.bfloat16)(autocast_policy.forward)
+    matched = KLToInitial(reference, tokenizer, temperature=0.7, autocast_dtype=torch.bfloat16)
+    matched.policy = autocast_policy
+    assert matched(prompts, [None, None], completion_ids) == pytest.approx([0.0, 0.0], abs=1e-4)
+    with torch.no_grad():
+        policy.lm_head.weight.mul_(1.5) if not policy.config.tie_word_embeddings else \
+            policy.model.embed_tokens.weight.mul_(1.5)
+    changed = kl(prompts, [None, None], completion_ids)
+    # log pi - log pi_0 of the tokens written: the sharpened policy gives its own tokens other mass.
+    assert all(abs(v) > 1e-3 for v in changed)
+    # Batching with right padding does not change a rollout's value.
+    assert kl(prompts[:1], [None], completion_ids[:1])[0] == pytest.approx(changed[0], abs=1e-3)

@@ -28,32 +28,79 @@ if not _cluster_answers():
     pytest.skip("no SLURM cluster here (start one with .ci/slurm-up.sh, then set SLURM_TEST=1)",
                 allow_module_level=True)
 
-TARGETS = ["results/gold/high/judge_test.jsonl"]
+TARGETS = ["results/gold/high/judge_train.jsonl", "results/gold/high/judge_val.jsonl"]
 RULES = {"prepare_model", "make_splits", "generate_candidates", "annotate_gold"}
 
 
-def test_gold_annotation_through_slurm(tmp_path):
-    for name in WORKFLOW:
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
+def slurm_snakemake(workdir, *args, timeout=1800):
     cmd = [
-        sys.executable, "-m", "snakemake", *TARGETS,
+        sys.executable, "-m", "snakemake", *args,
         "--executor", "slurm", "--jobs", "2",
         "--default-resources", "slurm_partition=debug", "slurm_account=ci",
         "--slurm-init-seconds-before-status-checks", "5",
         "--latency-wait", "30",
     ]
-    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=1800)
-    assert proc.returncode == 0, f"{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
+    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout)
 
-    gold = read_jsonl(tmp_path / TARGETS[0])
-    assert len(gold) > 0 and all(row["score"] in range(10) for row in gold)
 
-    # Every job ran as a SLURM job, recorded by the accounting daemon with its rule in the comment.
-    workdir = str(tmp_path)
+def our_jobs(workdir) -> list[tuple[str, str, str]]:
+    """(job id, rule, state) of every SLURM job that ran in `workdir`, from the accounting daemon."""
     sacct = subprocess.run(["sacct", "-n", "-X", "-P", "-S", "now-2hours", "--format=JobID,Comment,State,WorkDir"],
                            capture_output=True, text=True, check=True).stdout
-    ours = [line.split("|") for line in sacct.splitlines() if workdir in line]
-    rules = {comment.removeprefix("rule_").split("_wildcards_")[0] for _, comment, _, _ in ours}
-    assert rules == RULES, sacct
-    assert all(state == "COMPLETED" for _, _, state, _ in ours), sacct
+    rows = [line.split("|") for line in sacct.splitlines() if str(workdir) in line]
+    return [(job, comment.removeprefix("rule_").split("_wildcards_")[0], state) for job, comment, state, _ in rows]
+
+
+@pytest.fixture(scope="module")
+def cluster_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("slurm")
+    for name in WORKFLOW:
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, workdir / name)
+    proc = slurm_snakemake(workdir, *TARGETS)
+    assert proc.returncode == 0, f"{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
+    return workdir
+
+
+def test_gold_annotation_through_slurm(cluster_run):
+    for target in TARGETS:
+        gold = read_jsonl(cluster_run / target)
+        assert len(gold) > 0 and all(row["score"] in range(10) for row in gold)
+    # Every job ran as a SLURM job, recorded by the accounting daemon with its rule in the comment.
+    jobs = our_jobs(cluster_run)
+    assert {rule for _, rule, _ in jobs} == RULES, jobs
+    assert all(state == "COMPLETED" for *_, state in jobs), jobs
+
+
+def test_a_training_killed_at_its_time_limit_resumes_from_its_checkpoint(cluster_run):
+    """The scheduler kills a judge's SFT at its 1-minute limit; --rerun-incomplete continues it."""
+    import yaml
+
+    path = cluster_run / "config.yaml"
+    cfg = yaml.safe_load(path.read_text())
+    cfg["training"]["judge_sft"]["num_train_epochs"] = 10  # one step and one checkpoint per epoch (~10 s)
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    target = "results/judges/nr-135m/sft"
+    work = cluster_run / "results/judges/nr-135m/sft.work/trainer"
+
+    killed = slurm_snakemake(cluster_run, target, "--set-resources", "train_judge_sft:runtime=1")
+    assert killed.returncode != 0
+    assert [state for _, rule, state in our_jobs(cluster_run) if rule == "train_judge_sft"] == ["TIMEOUT"]
+    assert not (cluster_run / target).exists()  # nothing half-trained looks finished
+    from transformers.trainer_utils import get_last_checkpoint
+
+    last = get_last_checkpoint(str(work))  # a checkpoint cut by the kill does not count
+    assert last is not None, list(work.iterdir())
+    step = int(Path(last).name.split("-")[1])
+    assert 0 < step < 10
+
+    resumed = slurm_snakemake(cluster_run, target, "--rerun-incomplete")
+    assert resumed.returncode == 0, f"{resumed.stdout[-4000:]}\n{resumed.stderr[-4000:]}"
+    log = (cluster_run / "logs/train_judge_sft/nr-135m.log").read_text()
+    assert f"resuming from results/judges/nr-135m/sft.work/trainer/checkpoint-{step}" in log
+    states = [state for _, rule, state in our_jobs(cluster_run) if rule == "train_judge_sft"]
+    assert sorted(states) == ["COMPLETED", "TIMEOUT"]
+    import polars as pl
+
+    history = pl.read_csv(cluster_run / target / "train_log.csv")
+    assert history["epoch"].max() == pytest.approx(10)

@@ -79,3 +79,31 @@ def test_lower_effort_keeps_items_matching_high():
            {"key": "c", "score": 4, "valid": True}, {"key": "d", "score": None, "valid": False},
            {"key": "e", "score": 1, "valid": True}]
     assert [r["key"] for r in keep_matching(low, high)] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("text", "choice"),
+    [("Better: 1", 1), ("**Better:** 2", 2), ("better = 2", 2), ("Better: Response 1", 1), ("Better: (2)", 2),
+     ("Better: 3", None), ("Better: 0", None), ("Score: 1", None), ("Both are fine.", None)],
+)
+def test_parse_pairwise(text, choice):
+    from judgerl.prompts import PAIRWISE
+
+    assert parse_verdict(text, NON_REASONING, fmt=PAIRWISE).score == choice
+
+
+def test_pairwise_distribution_is_renormalised_over_the_two_choices():
+    from judgerl.prompts import PAIRWISE
+
+    probs = [0.0] * 10
+    probs[1], probs[2], probs[7] = 0.2, 0.6, 0.2  # mass on other digits is not a choice
+    assert renormalise(probs, PAIRWISE) == pytest.approx([0.25, 0.75])
+    assert renormalise([0.5] + [0.0] * 9, PAIRWISE) is None
+
+
+def test_pairwise_training_target_parses_back():
+    from judgerl.prompts import PAIRWISE
+
+    for mode in (REASONING, NON_REASONING):
+        assert parse_verdict(verdict_completion(2, mode, "The second is accurate.", PAIRWISE), mode,
+                             fmt=PAIRWISE).score == 2

@@ -66,6 +66,25 @@ def materialise(workdir):
     assert planned_jobs(workdir) == set()
 
 
+@pytest.fixture(scope="module")
+def materialised_template(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("materialised")
+    for name in WORKFLOW:
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, workdir / name)
+    materialise(workdir)
+    return workdir
+
+
+@pytest.fixture
+def materialised(materialised_template, tmp_path):
+    """A copy of a workflow whose every output exists and is recorded as done (mtimes kept)."""
+    workdir = tmp_path / "wf"
+    shutil.copytree(materialised_template, workdir, symlinks=True)
+    assert planned_jobs(workdir) == set()
+    return workdir
+
+
 def edit_config(workdir, edit):
     path = workdir / "config.yaml"
     cfg = yaml.safe_load(path.read_text())
@@ -76,42 +95,74 @@ def edit_config(workdir, edit):
 def test_default_dag_has_every_stage(workflow):
     rules = {rule for rule, _ in planned_jobs(workflow)}
     assert rules == {
-        "prepare_model", "make_splits", "generate_candidates", "annotate_gold", "train_judge_sft",
-        "train_judge_grpo", "evaluate_judge", "train_policy", "generate_answers", "score_answers",
-        "judge_agreement_table", "plot_judge_agreement", "policy_scores_table", "plot_policy_scores", "all",
+        "prepare_model", "make_splits", "generate_candidates", "annotate_gold", "annotate_gold_pairwise",
+        "generate_rubrics", "train_judge_sft", "train_judge_grpo", "evaluate_judge", "train_policy",
+        "generate_initial_answers", "generate_answers", "score_initial_answers", "score_answers_by_judge",
+        "score_answers_by_gold",
+        "judge_agreement_table", "judge_tables", "plot_judge_agreement", "policy_scores_table",
+        "plot_policy_scores", "all",
     }
 
 
-def test_editing_one_judge_reruns_only_its_branch(workflow):
-    materialise(workflow)
+def plots_of_every_run(workdir):
+    runs = yaml.safe_load((workdir / "config.yaml").read_text())["policy_runs"]
+    return {("plot_policy_scores", f"run={run}") for run in runs}
+
+
+REPORT = {("judge_agreement_table", ""), ("judge_tables", ""), ("plot_judge_agreement", ""),
+          ("policy_scores_table", ""), ("all", "")}
+
+
+def test_editing_one_judge_reruns_only_its_branch(materialised):
+    workflow = materialised
     edit_config(workflow, lambda c: c["judges"]["nr-135m"].update(sft={"learning_rate": 1e-4}))
     run = "smollm2-vs-nr-135m"
+    # Step 0 is the untrained policy: its answers and gold score stand (shared by every run); the
+    # training judge rescores every checkpoint, gold the trained ones.
     assert planned_jobs(workflow) == {
         ("train_judge_sft", "judge=nr-135m"),
         ("evaluate_judge", "judge=nr-135m"),
         ("train_policy", f"run={run}"),
-        # Step 0 is the untrained policy: its answers stand; only its training-judge score changes.
-        ("generate_answers", f"run={run}, step=2"),
-        ("generate_answers", f"run={run}, step=4"),
-        ("score_answers", f"run={run}, step=0, scorer=judge"),
-        *{("score_answers", f"run={run}, step={s}, scorer={k}") for s in (2, 4) for k in ("judge", "gold")},
-        ("judge_agreement_table", ""),
-        ("plot_judge_agreement", ""),
-        ("policy_scores_table", ""),
-        ("plot_policy_scores", "run=smollm2-vs-nr-135m"),
-        ("plot_policy_scores", "run=smollm2-vs-r-135m"),
-        ("all", ""),
+        ("generate_answers", f"run={run}"),
+        ("score_answers_by_judge", f"run={run}"),
+        ("score_answers_by_gold", f"run={run}"),
+        *REPORT,
+        *plots_of_every_run(workflow),
     }
 
 
-def test_judge_rl_settings_do_not_touch_sft(workflow):
-    materialise(workflow)
+def test_changing_a_gold_effort_reruns_exactly_the_judges_that_learn_from_it(materialised):
+    workflow = materialised
+    edit_config(workflow, lambda c: c["gold"]["efforts"]["low"].update(max_tokens=12))
+    assert planned_jobs(workflow) == {
+        ("annotate_gold", "effort=low, split=judge_train"),
+        ("annotate_gold", "effort=low, split=judge_val"),
+        ("train_judge_sft", "judge=r-low-135m"),
+        ("evaluate_judge", "judge=r-low-135m"),
+        ("judge_agreement_table", ""),
+        ("judge_tables", ""),
+        ("plot_judge_agreement", ""),
+        ("all", ""),
+    }
+    # A judge of that effort used as a reward takes its policy run with it, and only that run.
+    edit_config(workflow, lambda c: c["policy_runs"].update(low={"policy": "smollm2-135m", "judge": "r-low-135m"}))
+    rerun = planned_jobs(workflow)
+    assert {w for rule, w in rerun if rule == "train_policy"} == {"run=low"}
+    assert not any(rule == "annotate_gold" and "effort=high" in w for rule, w in rerun)
+
+
+def test_judge_rl_settings_do_not_touch_sft(materialised):
+    workflow = materialised
     edit_config(workflow, lambda c: c["training"]["judge_grpo"].update(max_steps=3))
     rerun = planned_jobs(workflow)
-    assert ("train_judge_grpo", "judge=r-135m") in rerun
+    grpo_judges = {"r-135m", "rl-r-135m", "pw-r-135m"}
+    assert {w for rule, w in rerun if rule == "train_judge_grpo"} == {f"judge={j}" for j in grpo_judges}
     assert not any(rule == "train_judge_sft" for rule, _ in rerun)
-    # The other judge's branch stands; only its figure is redrawn from the shared table.
-    assert {job for job in rerun if "nr-135m" in job[1]} == {("plot_policy_scores", "run=smollm2-vs-nr-135m")}
+    # A judge without GRPO stands; only its run's figure is redrawn from the shared table.
+    assert {job for job in rerun if job[1].endswith("-nr-135m")} == {
+        ("plot_policy_scores", "run=smollm2-vs-nr-135m"),
+        ("plot_policy_scores", "run=smollm2-vs-pw-nr-135m"),
+    }
 
 
 def test_untuned_judges_are_evaluated_from_the_base_model(workflow):
@@ -121,13 +172,31 @@ def test_untuned_judges_are_evaluated_from_the_base_model(workflow):
     assert not any("judge=base-" in b for b in job_blocks(out) if "rule train_judge" in b)
 
 
-def test_lower_effort_gold_is_filtered_against_high(workflow):
-    def add_low_effort_judge(c):
-        c["gold"]["efforts"]["low"] = {"reasoning_effort": "low", "max_tokens": 8}
-        c["judges"]["r-low-135m"] = {"base": "smollm2-135m", "mode": "reasoning", "gold_effort": "low",
-                                     "stages": ["sft"]}
+def test_each_judge_kind_reads_its_own_gold_and_rubrics(workflow):
+    out = snakemake(workflow, "--dry-run").stdout
+    blocks = job_blocks(out)
 
-    edit_config(workflow, add_low_effort_judge)
+    def inputs(rule, wildcards):
+        block = next(b for b in blocks if f"rule {rule}:" in b and f"wildcards: {wildcards}\n" in b + "\n")
+        return re.search(r"input: (.*)", block).group(1).split(", ")
+
+    assert "results/gold/high/pairwise/judge_train.jsonl" in inputs("train_judge_sft", "judge=pw-r-135m")
+    assert "results/gold/high/pairwise/judge_test.jsonl" in inputs("evaluate_judge", "judge=base-pw-nr-135m")
+    assert "results/gold/medium/judge_train.jsonl" in inputs("train_judge_sft", "judge=r-medium-135m")
+    assert "results/gold/high/judge_test.jsonl" in inputs("evaluate_judge", "judge=r-low-135m")
+    rubric = inputs("train_judge_sft", "judge=nr-rubric-135m")
+    assert {"results/gold/rubrics/judge_train.jsonl", "results/gold/rubrics/judge_val.jsonl"} <= set(rubric)
+    assert not any("rubrics" in i for i in inputs("train_judge_sft", "judge=nr-135m"))
+    assert "results/gold/rubrics/policy_train.jsonl" in inputs("train_policy", "run=smollm2-vs-nr-rubric-135m")
+    # RL-only judges start from the base model.
+    assert "results/models/smollm2-135m" in inputs("train_judge_grpo", "judge=rl-r-135m")
+    # Pairwise runs are scored against their initial policy's answers.
+    scored = inputs("score_answers_by_gold", "run=smollm2-vs-pw-r-135m")
+    assert "results/initial_policies/smollm2-135m/answers.jsonl" in scored
+    assert "results/policies/smollm2-vs-pw-r-135m/answers/step-2.jsonl" in scored
+
+
+def test_lower_effort_gold_is_filtered_against_high(workflow):
     out = snakemake(workflow, "--dry-run").stdout
     low = [b for b in job_blocks(out) if "rule annotate_gold" in b and "effort=low" in b]
     assert {re.search(r"split=(\w+)", b).group(1) for b in low} == {"judge_train", "judge_val"}
@@ -162,17 +231,26 @@ def test_paper_config_lists_every_artifact(workflow):
         rule = re.search(r"rule (\w+):", block).group(1)
         counts[rule] = counts.get(rule, 0) + 1
     checkpoints = 1200 // 100 + 1
-    assert counts["train_judge_sft"] == 9  # 4 NR + 3 R + 2 lower-effort R (RL-only judges skip SFT)
-    assert counts["train_judge_grpo"] == 7  # 3 R + 2 RL-only + 2 lower-effort
-    assert counts["evaluate_judge"] == 11
-    assert counts["train_policy"] == 22
-    assert counts["generate_answers"] == 22 * checkpoints  # steps 0, 100, ..., 1200 of every run
-    assert counts["score_answers"] == 22 * checkpoints * 2  # by the training judge and by gold
+    # 4 NR + 3 R + 2 lower-effort R + 1 rubric NR + 2 pairwise (RL-only judges skip SFT)
+    assert counts["train_judge_sft"] == 12
+    assert counts["train_judge_grpo"] == 8  # 3 R + 2 RL-only + 2 lower-effort + 1 pairwise R
+    assert counts["evaluate_judge"] == 25  # 14 trained + 8 untuned (Fig. 2) + 1 rubric + 2 pairwise untuned
+    runs = 25  # 18 main + 2 RL-only + 2 effort + 1 rubric + 2 pairwise
+    assert counts["train_policy"] == runs
+    # One answering job and one scoring job per scorer and run, over all its checkpoints; the
+    # initial policies' answers and gold verdicts once per policy model (and verdict format).
+    assert counts["generate_answers"] == counts["score_answers_by_judge"] == counts["score_answers_by_gold"] == runs
+    assert counts["generate_initial_answers"] == 3
+    assert counts["score_initial_answers"] == 4  # 3 pointwise + Llama's pairwise
+    answers = next(b for b in blocks if "rule generate_answers:" in b)
+    assert len(re.search(r"output: (.*)", answers).group(1).split(", ")) == checkpoints - 1
     # high: train, val, test; medium and low: train and val only (every judge is tested against high).
     assert counts["annotate_gold"] == 7
+    assert counts["annotate_gold_pairwise"] == 3
+    assert counts["generate_rubrics"] == 5
     assert "prepare_model" in counts and counts["prepare_model"] == 7  # gpt-oss is served, not loaded
     policy = next(b for b in blocks if "rule train_policy:" in b)
-    assert re.search(r"resources: .*gpu=16", policy)
+    assert re.search(r"resources: .*gpu=8", policy)  # 4 trainer GPUs + 4 for the judge server
     gold = next(b for b in blocks if "rule annotate_gold:" in b)
     assert not re.search(r"gpu=[1-9]", gold)
 
@@ -192,3 +270,26 @@ def test_gpu_resource_becomes_the_sbatch_gpus_flag():
     assert set_gres_string(Job()).strip() == "--gpus=16"
     Job.resources = {"gpu": 0}
     assert set_gres_string(Job()).strip() == ""
+
+
+def test_gpu_split_must_match_the_gpu_request(workflow):
+    path = workflow / "configs/paper.yaml"
+    cfg = yaml.safe_load(path.read_text())
+    cfg["launch"]["train_policy"]["judge_server"]["gpus"] = 2  # 4 trainer + 2 judge != 8 GPUs asked
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    proc = snakemake(workflow, "--configfile", "configs/paper.yaml", "--dry-run", check=False)
+    assert proc.returncode != 0
+    assert "resources.train_policy.gpu is 8, but launch.train_policy splits 6 GPUs" in proc.stdout + proc.stderr
+
+
+def test_rubric_judge_needs_the_gold_rubric_settings(workflow):
+    edit_config(workflow, lambda c: c["gold"].pop("rubrics"))
+    proc = snakemake(workflow, "--dry-run", check=False)
+    assert proc.returncode != 0
+    assert "judges.base-nr-rubric-135m reads rubrics, but gold.rubrics" in proc.stdout + proc.stderr
+
+
+def test_paper_training_jobs_split_their_gpus(workflow):
+    out = snakemake(workflow, "--configfile", "configs/paper.yaml", "--dry-run", "--cores", "64").stdout
+    policy = next(b for b in job_blocks(out) if "rule train_policy:" in b)
+    assert re.search(r"resources: .*gpu=8", policy) and re.search(r"threads: 32", policy)

@@ -1,5 +1,7 @@
-"""Rule generate_answers: a policy checkpoint answers the policy test split."""
+"""Rules generate_answers / generate_initial_answers: each policy checkpoint of a run (or the
+initial policy) answers the policy test split, greedily; one file per checkpoint."""
 
+import gc
 import logging
 import sys
 
@@ -12,12 +14,16 @@ runtime.setup(snakemake, seed=snakemake.params.seed)
 log = logging.getLogger("generate_answers")
 
 prompts = files.read_jsonl(snakemake.input.prompts)
-engine = make_engine(snakemake.input.model, snakemake.params.spec, snakemake.params.backend, seed=snakemake.params.seed)
 sampling = Sampling.from_config(snakemake.params.sampling)
-completions = engine.complete([[{"role": "user", "content": p["instruction"]}] for p in prompts], sampling)
-files.write_jsonl(snakemake.output[0], [
-    {"id": p["id"], "instruction": p["instruction"], "answer": c.text.strip(), "finished": c.finished,
-     "n_tokens": c.n_tokens}
-    for p, c in zip(prompts, completions)
-])
-log.info("%d answers, %d cut at max_tokens", len(prompts), sum(not c.finished for c in completions))
+conversations = [[{"role": "user", "content": p["instruction"]}] for p in prompts]
+for checkpoint, output in zip(snakemake.input.checkpoints, snakemake.output.answers, strict=True):
+    engine = make_engine(checkpoint, snakemake.params.spec, snakemake.params.backend, seed=snakemake.params.seed)
+    completions = engine.complete(conversations, sampling)
+    files.write_jsonl(output, [
+        {"id": p["id"], "instruction": p["instruction"], "answer": c.text.strip(), "finished": c.finished,
+         "n_tokens": c.n_tokens}
+        for p, c in zip(prompts, completions)
+    ])
+    log.info("%s: %d answers, %d cut at max_tokens", checkpoint, len(prompts), sum(not c.finished for c in completions))
+    del engine
+    gc.collect()

@@ -1,4 +1,5 @@
-"""Rule plot_judge_agreement: alpha x 100 of every judge against gold (the paper's Fig. 2)."""
+"""Rule plot_judge_agreement: alpha x 100 of base and trained judges against gold (the paper's Fig. 2):
+pointwise judges without rubrics, learning from high-effort gold, by base model and mode."""
 
 import math
 import sys
@@ -11,10 +12,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import polars as pl
 
-from judgerl import files, runtime
+from judgerl import files, runtime, tables
 
 runtime.setup(snakemake)
-frame = pl.read_csv(snakemake.input[0]).sort(["base", "mode", "training"])
+frame = tables.figure2_rows(pl.read_csv(snakemake.input[0])).sort(["base", "mode", "training"])
+if frame.is_empty():
+    raise ValueError(f"{snakemake.input[0]} has no judge of Fig. 2 (pointwise, no rubrics, high-effort gold)")
 colours = {"non_reasoning": "tab:blue", "reasoning": "tab:orange"}
 fig, ax = plt.subplots(figsize=(max(4.0, 1.1 * len(frame)), 3.4))
 for x, row in enumerate(frame.iter_rows(named=True)):

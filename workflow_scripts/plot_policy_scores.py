@@ -18,9 +18,13 @@ frame = pl.read_csv(snakemake.input[0]).filter(pl.col("run") == run)
 if frame.is_empty():
     raise ValueError(f"{snakemake.input[0]} has no rows for run {run}")
 
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharex=True)
+titles = {"score": "score (0-9)", "expected_score": "expected score", "win_rate": "win rate against baseline"}
+metrics = [m for m in titles if m in set(frame["metric"])]
+fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.4), sharex=True, squeeze=False)
+axes = axes[0]
 labels = {"gold": "gold judge", "judge": f"training judge ({frame['judge'][0]})"}
-for ax, metric, title in zip(axes, ["score", "expected_score"], ["score (0-9)", "expected score"]):
+for ax, metric in zip(axes, metrics):
+    title = titles[metric]
     for scorer, colour in (("gold", "tab:orange"), ("judge", "tab:blue")):
         part = frame.filter((pl.col("scorer") == scorer) & (pl.col("metric") == metric)).sort("step")
         if part.is_empty():

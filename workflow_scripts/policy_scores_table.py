@@ -10,7 +10,8 @@ from judgerl import runtime, tables
 
 runtime.setup(snakemake)
 boot = snakemake.params.bootstrap
-rows = tables.policy_score_rows(list(snakemake.input), snakemake.params.runs, boot.get("confidence", 0.95),
+entries = [(run, int(step), scorer, path) for run, step, scorer, path in snakemake.params.files]
+rows = tables.policy_score_rows(entries, snakemake.params.runs, boot.get("confidence", 0.95),
                                 boot.get("n_resamples", 1000), snakemake.params.seed)
 frame = pl.from_dicts(rows, schema=None).select(tables.POLICY_SCORE_COLUMNS)
 tables.write_table(frame, snakemake.output.csv, snakemake.output.md)

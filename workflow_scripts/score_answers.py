@@ -1,4 +1,10 @@
-"""Rule score_answers: a checkpoint's answers scored by one scorer (training judge or gold)."""
+"""Rules score_answers_by_judge / _by_gold / score_initial_answers: checkpoints' answers scored by
+one scorer (the run's training judge, or gold), the scorer loaded once for all of them.
+
+Runs trained against a pointwise judge get a score 0..9 per answer. Runs trained against a pairwise
+judge get a win rate against baseline answers to the same prompts: each answer is judged against
+its baseline in both orders, a win in both is 1, a split is 0.5 (an invalid verdict is half a game).
+"""
 
 import logging
 import sys
@@ -6,17 +12,46 @@ import sys
 sys.path.insert(0, snakemake.scriptdir)  # the judgerl library sits beside this script
 
 from judgerl import files, runtime
+from judgerl.data import load_rubrics
 from judgerl.engines import make_engine
-from judgerl.judging import JudgeSettings, judge_pointwise
+from judgerl.judging import JudgeSettings, judge_pairwise, judge_pointwise
+from judgerl.rewards import both_order_wins
 
 runtime.setup(snakemake, seed=snakemake.params.seed)
 log = logging.getLogger("score_answers")
 use = snakemake.params.use
 
-answers = files.read_jsonl(snakemake.input.answers)
+rubrics = load_rubrics(snakemake.input.rubrics) if snakemake.input.rubrics else None
+baseline = {}
+if use["format"] == "pairwise":
+    baseline = {b["id"]: b["answer"] for b in files.read_jsonl(snakemake.input.baseline[0])}
 model_dir = snakemake.input.model[0] if snakemake.input.model else None
 engine = make_engine(model_dir, use["spec"], use["backend"], seed=snakemake.params.seed)
 settings = JudgeSettings.from_config(use["mode"], use["sampling"])
-verdicts = judge_pointwise(engine, [a["instruction"] for a in answers], [a["answer"] for a in answers], settings)
-files.write_jsonl(snakemake.output[0], [{"id": a["id"], "answer": a["answer"], **v} for a, v in zip(answers, verdicts)])
-log.info("%d answers scored, %d invalid verdicts", len(answers), sum(not v["valid"] for v in verdicts))
+
+
+def score(answers):
+    instructions = [a["instruction"] for a in answers]
+    texts = [a["answer"] for a in answers]
+    rubric_list = [rubrics[a["id"]] for a in answers] if rubrics else None
+    if use["format"] != "pairwise":
+        verdicts = judge_pointwise(engine, instructions, texts, settings, rubric_list)
+        return [{"id": a["id"], "answer": a["answer"], **v} for a, v in zip(answers, verdicts)]
+    missing = [a["id"] for a in answers if a["id"] not in baseline]
+    if missing:
+        raise KeyError(f"{snakemake.input.baseline[0]} has no baseline answer for {len(missing)} prompts, "
+                       f"e.g. {missing[:3]}")
+    base = [baseline[a["id"]] for a in answers]
+    verdicts = judge_pairwise(engine, instructions * 2, texts + base, base + texts, settings,
+                              rubric_list * 2 if rubric_list else None)
+    n = len(answers)
+    return [{"id": a["id"], "answer": a["answer"], "baseline": base[k],
+             "win_rate": both_order_wins(verdicts[k]["choice"], verdicts[n + k]["choice"]),
+             "valid": verdicts[k]["valid"] and verdicts[n + k]["valid"], "verdicts": [verdicts[k], verdicts[n + k]]}
+            for k, a in enumerate(answers)]
+
+
+for path, output in zip(snakemake.input.answers, snakemake.output.scores, strict=True):
+    rows = score(files.read_jsonl(path))
+    files.write_jsonl(output, rows)
+    log.info("%s: %d answers scored, %d with an invalid verdict", path, len(rows), sum(not r["valid"] for r in rows))

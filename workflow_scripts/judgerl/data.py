@@ -87,3 +87,33 @@ def split_items(items: list[dict], sizes: dict[str, int], seed: int) -> dict[str
         out[name] = order[start : start + sizes.get(name, 0)]
         start += sizes.get(name, 0)
     return out
+
+
+def load_rubrics(paths) -> dict[str, str]:
+    """Rubric text by instruction id, from the rubric files of one or more splits."""
+    rubrics = {}
+    for path in paths:
+        rubrics.update({r["id"]: r["rubric"] for r in read_jsonl(path)})
+    return rubrics
+
+
+def gold_examples(path: str | Path, fmt: str, rubrics: dict[str, str] | None = None) -> list[dict]:
+    """The valid gold verdicts of a file as judge examples: instruction, the response(s) shown,
+    the gold label (score 0..9, or choice 1 / 2), the gold reasoning and the rubric if any."""
+    examples = []
+    for row in read_jsonl(path):
+        if not row["valid"]:
+            continue
+        pairwise = fmt == "pairwise"
+        if rubrics is not None and row["id"] not in rubrics:
+            raise KeyError(f"no rubric for instruction {row['id']!r} of {path}")
+        examples.append({
+            "key": row["key"],
+            "id": row["id"],
+            "instruction": row["instruction"],
+            "responses": [row["response_1"], row["response_2"]] if pairwise else [row["response"]],
+            "label": row["choice"] if pairwise else row["score"],
+            "reasoning": row.get("reasoning"),
+            "rubric": rubrics[row["id"]] if rubrics is not None else None,
+        })
+    return examples

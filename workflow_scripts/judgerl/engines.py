@@ -6,8 +6,9 @@
   with concurrency, retries and `reasoning_effort`.
 
 Every engine answers `complete` (chat conversations -> `Completion`s). Local engines also answer
-`score_probs`: the probabilities of the score tokens 0..9 at the forced score position, after the
-judge's own reasoning. The HTTP engine reads them from the returned logprobs instead.
+`score_probs`: the probabilities of the digit tokens 0..9 at the forced verdict position, after the
+judge's own reasoning. The HTTP engine returns the answer's logprobs, from which the same
+probabilities are read at the verdict token.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from judgerl.prompts import SCORE_PREFIX, mode_template_kwargs, render, score_position_prefix
-from judgerl.verdicts import SCORES, find_score
+from judgerl.prompts import POINTWISE, VerdictFormat, mode_template_kwargs, render, score_position_prefix
+from judgerl.verdicts import DIGITS, find_score
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class Completion:
     finished: bool  # False when max_tokens cut the output
     n_tokens: int
     reasoning: str | None = None  # set by backends that return the reasoning separately
-    score_probs: list[float] | None = field(default=None, repr=False)
+    logprobs: list[dict] | None = field(default=None, repr=False)  # HTTP: per token, with top_logprobs
 
 
 class LocalEngine:
@@ -74,15 +75,17 @@ class LocalEngine:
         prompts = [self.render(c, mode) for c in conversations]
         return [Completion(text=t, finished=f, n_tokens=n) for t, f, n in self._generate(prompts, sampling)]
 
-    def score_probs(self, conversations: list[list[dict]], mode: str, reasonings: list[str | None]) -> list[list[float]]:
-        """Full-vocabulary probabilities of the tokens '0'..'9' right after 'Score: '."""
-        prefixes = [self.render(c, mode) + score_position_prefix(mode, r) for c, r in zip(conversations, reasonings)]
-        return self._candidate_probs(prefixes, self.score_token_ids())
+    def score_probs(self, conversations: list[list[dict]], mode: str, reasonings: list[str | None],
+                    fmt: VerdictFormat = POINTWISE) -> list[list[float]]:
+        """Full-vocabulary probabilities of the tokens '0'..'9' right after the verdict prefix."""
+        prefixes = [self.render(c, mode) + score_position_prefix(mode, r, fmt) for c, r in zip(conversations, reasonings)]
+        return self._candidate_probs(prefixes, self.score_token_ids(fmt.prefix))
 
-    def score_token_ids(self) -> list[int]:
-        if getattr(self, "_score_ids", None) is None:
-            self._score_ids = score_token_ids(self.tokenizer)
-        return self._score_ids
+    def score_token_ids(self, prefix: str = POINTWISE.prefix) -> list[int]:
+        cache = self.__dict__.setdefault("_score_ids", {})
+        if prefix not in cache:
+            cache[prefix] = score_token_ids(self.tokenizer, prefix)
+        return cache[prefix]
 
     def _generate(self, prompts: list[str], sampling: Sampling) -> list[tuple[str, bool, int]]:
         raise NotImplementedError
@@ -91,16 +94,16 @@ class LocalEngine:
         raise NotImplementedError
 
 
-def score_token_ids(tokenizer) -> list[int]:
-    """Token ids of the digits 0..9 as they follow the score prefix; checked, not assumed."""
+def score_token_ids(tokenizer, prefix: str = POINTWISE.prefix) -> list[int]:
+    """Token ids of the digits 0..9 as they follow a verdict prefix; checked, not assumed."""
     ids = []
-    base = tokenizer.encode(SCORE_PREFIX, add_special_tokens=False)
-    for digit in SCORES:
-        full = tokenizer.encode(f"{SCORE_PREFIX}{digit}", add_special_tokens=False)
+    base = tokenizer.encode(prefix, add_special_tokens=False)
+    for digit in DIGITS:
+        full = tokenizer.encode(f"{prefix}{digit}", add_special_tokens=False)
         if full[:-1] != base or len(full) != len(base) + 1:
             raise EngineError(
-                f"this tokenizer does not end {SCORE_PREFIX!r} on a token boundary before the digit "
-                f"{digit} ({base} vs {full}); the score position cannot be read"
+                f"this tokenizer does not end {prefix!r} on a token boundary before the digit "
+                f"{digit} ({base} vs {full}); the verdict position cannot be read"
             )
         ids.append(full[-1])
     return ids
@@ -230,9 +233,10 @@ class VLLMEngine(LocalEngine):
         return out
 
 
-def score_probs_from_logprobs(answer: str, logprobs: list[dict] | None) -> list[float] | None:
-    """Probabilities of '0'..'9' at the score token of an HTTP answer, from its top_logprobs."""
-    match = find_score(answer)
+def score_probs_from_logprobs(answer: str, logprobs: list[dict] | None,
+                              fmt: VerdictFormat = POINTWISE) -> list[float] | None:
+    """Probabilities of '0'..'9' at the verdict token of an HTTP answer, from its top_logprobs."""
+    match = find_score(answer, fmt)
     if not match or not logprobs:
         return None
     target, offset = match.start(1), 0
@@ -243,7 +247,7 @@ def score_probs_from_logprobs(answer: str, logprobs: list[dict] | None) -> list[
                 return None  # the digit shares a token with other text: no clean score position
             top = {t["token"].strip(): t["logprob"] for t in entry.get("top_logprobs", [])}
             top.setdefault(token.strip(), entry["logprob"])
-            return [math.exp(top[str(d)]) if str(d) in top else 0.0 for d in SCORES]
+            return [math.exp(top[str(d)]) if str(d) in top else 0.0 for d in DIGITS]
         offset += len(token)
     return None
 
@@ -316,14 +320,14 @@ class OpenAICompatibleEngine:
         logprobs = (choice.get("logprobs") or {}).get("content")
         n_tokens = (data.get("usage") or {}).get("completion_tokens", 0)
         return Completion(text=answer, finished=choice.get("finish_reason") == "stop", n_tokens=n_tokens,
-                          reasoning=reasoning, score_probs=score_probs_from_logprobs(answer, logprobs))
+                          reasoning=reasoning, logprobs=logprobs)
 
     def complete(self, conversations: list[list[dict]], sampling: Sampling, mode: str | None = None) -> list[Completion]:
         # The server thinks (or not) by its own switch (reasoning_effort / extra_body); nothing to prefill.
         with self.httpx.Client() as client, ThreadPoolExecutor(self.max_concurrency) as pool:
             return list(pool.map(lambda c: self._one(client, c, sampling), conversations))
 
-    def score_probs(self, conversations, mode, reasonings):
+    def score_probs(self, conversations, mode, reasonings, fmt=POINTWISE):
         raise EngineError("backend 'openai' cannot force a score position; it reads score probabilities "
                           "from the logprobs of the answer instead")
 

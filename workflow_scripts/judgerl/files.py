@@ -11,6 +11,10 @@ from pathlib import Path
 from typing import Any
 
 
+def read_json(path: str | Path):
+    return json.loads(Path(path).read_text())
+
+
 def read_jsonl(path: str | Path) -> list[dict]:
     path = Path(path)
     if not path.exists():

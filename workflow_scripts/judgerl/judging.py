@@ -1,15 +1,17 @@
-"""The one place that turns (instruction, response) pairs into pointwise judge verdicts.
+"""The one place that turns judge conversations into verdicts, pointwise and pairwise.
 
 Gold annotation, judge evaluation, the policy reward and policy evaluation all call
-`judge_pointwise`, so a score means the same thing at every stage.
+`judge_pointwise` (or `judge_pairwise`), so a verdict means the same thing at every stage.
 
 Verdicts are read one of two ways (config `verdict`):
 - `parsed`: the judge writes freely; the score is parsed from its text, and an output without a
   valid score line is invalid (counted). This is how the paper reads gpt-oss and its judges.
-- `argmax`: the judge thinks (reasoning mode), then the verdict line is forced and the score is the
-  most probable of the tokens 0..9. It always yields a score, which a 135M stand-in for the gold
-  judge needs to be a usable labeller; the thinking trace is kept as for `parsed`.
-In both, the score distribution at the score position gives the expected score.
+- `argmax`: the judge thinks (reasoning mode), then the verdict line is forced and the verdict is
+  the most probable of its tokens (0..9, or 1 / 2). It always yields a verdict, which a 135M
+  stand-in for the gold judge needs to be a usable labeller; the thinking trace is kept as for
+  `parsed`.
+In both, the distribution at the verdict position gives the expected score (pointwise) and the
+probability that the second response is better (pairwise).
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from judgerl.engines import LocalEngine, Sampling, with_stop
-from judgerl.prompts import NON_REASONING, REASONING, THINK_CLOSE, pointwise_messages
+from judgerl.engines import LocalEngine, Sampling, score_probs_from_logprobs, with_stop
+from judgerl.prompts import NON_REASONING, PAIRWISE, POINTWISE, REASONING, THINK_CLOSE, VerdictFormat, judge_messages
 from judgerl.verdicts import expected_score, parse_verdict, renormalise
 
 log = logging.getLogger(__name__)
@@ -39,21 +41,17 @@ class JudgeSettings:
         return cls(mode=mode, sampling=Sampling.from_config(cfg, **sampling_overrides), verdict=verdict)
 
 
-def judge_pointwise(engine, instructions: list[str], responses: list[str], settings: JudgeSettings,
-                    rubrics: list[str | None] | None = None) -> list[dict]:
-    """One verdict record per (instruction, response): score, validity, distribution, trace."""
-    if len(instructions) != len(responses):
-        raise ValueError("instructions and responses differ in length")
+def judge_verdicts(engine, conversations: list[list[dict]], settings: JudgeSettings,
+                   fmt: VerdictFormat = POINTWISE) -> list[dict]:
+    """One record per conversation: verdict, validity, distribution over the verdicts, trace."""
     mode = settings.mode
-    rubrics = rubrics or [None] * len(instructions)
-    conversations = [pointwise_messages(i, r, mode, rb) for i, r, rb in zip(instructions, responses, rubrics)]
     local = isinstance(engine, LocalEngine)
     forced = settings.verdict == "argmax"
     if forced and not local:
-        raise ValueError("verdict 'argmax' needs a local engine (transformers or vllm) to force the score line")
+        raise ValueError("verdict 'argmax' needs a local engine (transformers or vllm) to force the verdict line")
 
     if forced and mode == NON_REASONING:
-        completions = [None] * len(conversations)  # nothing to write before the forced score line
+        completions = [None] * len(conversations)  # nothing to write before the forced verdict line
     else:
         sampling = with_stop(settings.sampling, THINK_CLOSE) if forced else settings.sampling
         completions = engine.complete(conversations, sampling, mode)
@@ -62,33 +60,39 @@ def judge_pointwise(engine, instructions: list[str], responses: list[str], setti
     for completion in completions:
         if completion is None:
             records.append({"reasoning": None, "answer": "", "finished": True, "n_tokens": 0, "thinking_closed": True,
-                            "parsed_score": None})
+                            "parsed": None})
             continue
-        parsed = parse_verdict(completion.text, mode, completion.reasoning)
+        parsed = parse_verdict(completion.text, mode, completion.reasoning, fmt)
         records.append({
             "reasoning": parsed.reasoning,
             "answer": parsed.answer,
             "finished": completion.finished,
             "n_tokens": completion.n_tokens,
             "thinking_closed": parsed.thinking_closed,
-            "parsed_score": parsed.score,
+            "parsed": parsed.score,
         })
 
     if local:
-        raw = engine.score_probs(conversations, mode, [r["reasoning"] for r in records])
+        raw = engine.score_probs(conversations, mode, [r["reasoning"] for r in records], fmt)
     else:
-        raw = [c.score_probs for c in completions]
+        raw = [score_probs_from_logprobs(c.text, c.logprobs, fmt) for c in completions]
     tokenizer = getattr(engine, "tokenizer", None)
     for record, probs in zip(records, raw):
-        dist = renormalise(probs) if probs is not None else None
-        record["score_mass"] = float(sum(probs)) if probs is not None else None
-        record["probs"] = [round(p, 6) for p in dist] if dist else None
-        record["expected_score"] = expected_score(probs) if probs is not None else None
+        dist = renormalise(probs, fmt) if probs is not None else None
+        record["verdict_mass"] = float(sum(probs[x] for x in fmt.labels)) if probs is not None else None
+        record["dist"] = dist
         if forced:
-            record["score"] = max(range(10), key=lambda x: dist[x]) if dist else None
+            record["verdict"] = fmt.labels[max(range(len(dist)), key=dist.__getitem__)] if dist else None
         else:
-            record["score"] = record["parsed_score"]
-        record["valid"] = record["score"] is not None
+            record["verdict"] = record["parsed"]
+        record["valid"] = record["verdict"] is not None
+        # Malformed: the judge's own output fails its format, even where a forced verdict makes it
+        # usable: no verdict line (parsed), or thinking that never closed (forced). A forced
+        # non-reasoning verdict writes nothing of its own: not observed.
+        if forced:
+            record["malformed"] = None if mode == NON_REASONING else not record["thinking_closed"]
+        else:
+            record["malformed"] = record["parsed"] is None
         if mode == REASONING and record["reasoning"] is not None:
             record["thinking_tokens"] = (len(tokenizer.encode(record["reasoning"], add_special_tokens=False))
                                          if tokenizer is not None else record["n_tokens"])
@@ -96,11 +100,58 @@ def judge_pointwise(engine, instructions: list[str], responses: list[str], setti
             record["thinking_tokens"] = 0
     n_invalid = sum(not r["valid"] for r in records)
     if n_invalid:
-        log.info("%d of %d verdicts have no valid score", n_invalid, len(records))
+        log.info("%d of %d verdicts are invalid", n_invalid, len(records))
     return records
 
 
-def keep_matching(rows: list[dict], reference: list[dict]) -> list[dict]:
-    """The valid verdicts whose score equals the reference verdict's score for the same key."""
-    ref = {r["key"]: r["score"] for r in reference if r["valid"]}
-    return [r for r in rows if r["valid"] and r["key"] in ref and r["score"] == ref[r["key"]]]
+def judge_pointwise(engine, instructions: list[str], responses: list[str], settings: JudgeSettings,
+                    rubrics: list[str | None] | None = None) -> list[dict]:
+    """Scores 0..9 of (instruction, response): score, parsed_score, probs, expected_score, trace."""
+    if len(instructions) != len(responses):
+        raise ValueError("instructions and responses differ in length")
+    rubrics = rubrics or [None] * len(instructions)
+    conversations = [judge_messages(POINTWISE, settings.mode, i, [r], rb)
+                     for i, r, rb in zip(instructions, responses, rubrics)]
+    records = judge_verdicts(engine, conversations, settings, POINTWISE)
+    for r in records:
+        dist = r.pop("dist")
+        r["score"], r["parsed_score"] = r.pop("verdict"), r.pop("parsed")
+        r["score_mass"] = r.pop("verdict_mass")
+        r["probs"] = [round(p, 6) for p in dist] if dist else None
+        r["expected_score"] = expected_score([*dist]) if dist else None
+    return records
+
+
+def judge_pairwise(engine, instructions: list[str], firsts: list[str], seconds: list[str], settings: JudgeSettings,
+                   rubrics: list[str | None] | None = None) -> list[dict]:
+    """Choices between two responses: choice (1 or 2), parsed_choice, p_second, trace."""
+    if not len(instructions) == len(firsts) == len(seconds):
+        raise ValueError("instructions and the two response lists differ in length")
+    rubrics = rubrics or [None] * len(instructions)
+    conversations = [judge_messages(PAIRWISE, settings.mode, i, [a, b], rb)
+                     for i, a, b, rb in zip(instructions, firsts, seconds, rubrics)]
+    records = judge_verdicts(engine, conversations, settings, PAIRWISE)
+    for r in records:
+        dist = r.pop("dist")
+        r["choice"], r["parsed_choice"] = r.pop("verdict"), r.pop("parsed")
+        r["choice_mass"] = r.pop("verdict_mass")
+        r["p_second"] = round(dist[1], 6) if dist else None
+    return records
+
+
+def keep_matching(rows: list[dict], reference: list[dict], field: str = "score") -> list[dict]:
+    """The valid verdicts whose `field` (score or choice) equals the reference verdict's, key by key."""
+    ref = {r["key"]: r[field] for r in reference if r["valid"]}
+    return [r for r in rows if r["valid"] and r["key"] in ref and r[field] == ref[r["key"]]]
+
+
+def judge_examples(engine, examples: list[dict], settings: JudgeSettings, fmt: VerdictFormat) -> list[dict]:
+    """Verdicts on gold examples (data.gold_examples), each with `label` = its score or choice."""
+    instructions = [e["instruction"] for e in examples]
+    rubrics = [e.get("rubric") for e in examples]
+    if fmt is PAIRWISE:
+        records = judge_pairwise(engine, instructions, [e["responses"][0] for e in examples],
+                                 [e["responses"][1] for e in examples], settings, rubrics)
+        return [{**r, "label": r["choice"]} for r in records]
+    records = judge_pointwise(engine, instructions, [e["responses"][0] for e in examples], settings, rubrics)
+    return [{**r, "label": r["score"]} for r in records]

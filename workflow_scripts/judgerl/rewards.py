@@ -1,13 +1,18 @@
 """Rewards for GRPO, as TRL reward functions.
 
-- `JudgeAccuracyReward`: judge RL, Eq. 1 of the paper, from the judge's own sampled verdict.
+- `JudgeAccuracyReward`: judge RL, Eq. 1 (pointwise) or Eq. 3 (pairwise) of the paper, from the
+  judge's own sampled verdict.
 - `JudgeAsReward`: policy RL, the training judge's expected score sum_x x p(x) over 0..9.
+- `PairwiseJudgeReward`: policy RL, Eq. 4: each rollout's win rate against the rest of its group.
+- `KLToInitial`: not a reward; a monitor riding on the reward hook (weight 0) that logs the
+  sampled KL from the initial policy, which GRPO without a KL term does not compute.
 
 Invalid judge output, policy side: the expected score is read at the forced score position (after
 the judge's thinking, closed if it ran out of tokens), so a reward is always defined; the verdict
 still counts as malformed in the log and in the `judge/malformed_rate` metric. A backend without
 score probabilities (HTTP without logprobs) falls back to the parsed score, and to
-`invalid_reward` when there is none.
+`invalid_reward` when there is none. A pairwise verdict without a valid choice is a tie (0.5 to
+each side), counted the same way.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ import json
 import logging
 from pathlib import Path
 
-from judgerl.judging import JudgeSettings, judge_pointwise
-from judgerl.verdicts import judge_accuracy_reward, parse_verdict
+from judgerl.judging import JudgeSettings, judge_pairwise, judge_pointwise
+from judgerl.prompts import POINTWISE, VerdictFormat
+from judgerl.verdicts import parse_verdict, verdict_reward
 
 log = logging.getLogger(__name__)
 
@@ -30,19 +36,33 @@ def completion_text(completion) -> str:
 
 
 class JudgeAccuracyReward:
-    """Eq. 1 for a judge in training: -1 if its verdict is invalid, else (81 - (s_hat - s)^2) / 81."""
+    """Judge RL: Eq. 1 (pointwise: -1 invalid, else (81 - (s_hat - s)^2) / 81) or Eq. 3 (pairwise:
+    -1 invalid, else 1 if the choice matches gold, else 0)."""
 
     __name__ = "judge_accuracy"
 
-    def __init__(self, mode: str):
-        self.mode = mode
+    def __init__(self, mode: str, fmt: VerdictFormat = POINTWISE):
+        self.mode, self.fmt = mode, fmt
 
-    def __call__(self, prompts, completions, gold_score, log_metric=None, **_) -> list[float]:
-        scores = [parse_verdict(completion_text(c), self.mode).score for c in completions]
-        rewards = [judge_accuracy_reward(s, g) for s, g in zip(scores, gold_score)]
+    def __call__(self, prompts, completions, gold_label, log_metric=None, **_) -> list[float]:
+        labels = [parse_verdict(completion_text(c), self.mode, fmt=self.fmt).score for c in completions]
+        rewards = [verdict_reward(self.fmt, s, g) for s, g in zip(labels, gold_label)]
         if log_metric is not None:
-            log_metric("judge/invalid_rate", sum(s is None for s in scores) / len(scores))
+            log_metric("judge/invalid_rate", sum(s is None for s in labels) / len(labels))
         return rewards
+
+
+def _step(trainer_state) -> int | None:
+    # Rewards are computed for the optimizer step about to run: completed steps + 1.
+    return trainer_state.global_step + 1 if trainer_state is not None else None
+
+
+def _append_jsonl(path: Path | None, rows: list[dict]) -> None:
+    if path is None:
+        return
+    with path.open("a") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 class JudgeAsReward:
@@ -62,24 +82,150 @@ class JudgeAsReward:
             return float(verdict["expected_score"])
         return float(verdict["score"]) if verdict["valid"] else self.invalid_reward
 
-    def __call__(self, prompts, completions, instruction, id=None, trainer_state=None, log_metric=None, **_):
+    def __call__(self, prompts, completions, instruction, id=None, rubric=None, trainer_state=None, log_metric=None,
+                 **_):
         answers = [completion_text(c) for c in completions]
-        verdicts = judge_pointwise(self.engine, list(instruction), answers, self.settings)
+        verdicts = judge_pointwise(self.engine, list(instruction), answers, self.settings,
+                                   list(rubric) if rubric is not None else None)
         rewards = [self.reward_of(v) for v in verdicts]
         self.calls += len(verdicts)
-        invalid = sum(not v["valid"] for v in verdicts)
         if log_metric is not None:
-            log_metric("judge/malformed_rate", invalid / len(verdicts))
+            log_metric("judge/malformed_rate", malformed_rate(verdicts))
             log_metric("judge/calls", float(len(verdicts)))
-        if self.log_path is not None:
-            # Rewards are computed for the optimizer step about to run: completed steps + 1.
-            step = trainer_state.global_step + 1 if trainer_state is not None else None
-            with self.log_path.open("a") as fh:
-                for k, (answer, verdict, reward) in enumerate(zip(answers, verdicts, rewards)):
-                    row = {"step": step, "id": id[k] if id is not None else None, "instruction": instruction[k],
-                           "completion": answer, "reward": reward, **verdict}
-                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            for name, value in score_distribution(verdicts).items():
+                log_metric(name, value)
+        step = _step(trainer_state)
+        _append_jsonl(self.log_path, [
+            {"step": step, "id": id[k] if id is not None else None, "instruction": instruction[k],
+             "completion": answer, "reward": reward, **verdict}
+            for k, (answer, verdict, reward) in enumerate(zip(answers, verdicts, rewards))
+        ])
         return rewards
+
+
+def malformed_rate(verdicts: list[dict]) -> float:
+    """The share of judge outputs whose own text has no verdict (forced verdicts included)."""
+    observed = [v["malformed"] for v in verdicts if v.get("malformed") is not None]
+    return sum(observed) / len(observed) if observed else 0.0
+
+
+def score_distribution(verdicts: list[dict]) -> dict[str, float]:
+    """The judge's score distribution over one batch: the share of each valid score 0..9."""
+    valid = [v["score"] for v in verdicts if v["valid"]]
+    return {f"judge/score_{x}": (valid.count(x) / len(valid) if valid else 0.0) for x in range(10)}
+
+
+class PairwiseJudgeReward:
+    """Eq. 4: a pairwise judge compares every ordered pair of a group's rollouts; each rollout's
+    reward is its win rate. Every judge call and every reward is logged for recomputation."""
+
+    __name__ = "judge_win_rate"
+
+    def __init__(self, engine, settings: JudgeSettings, group_size: int, log_path: str | Path | None = None):
+        if group_size < 2:
+            raise ValueError("a pairwise reward needs groups of at least two rollouts (num_generations >= 2)")
+        self.engine, self.settings, self.group_size = engine, settings, group_size
+        self.log_path = Path(log_path) if log_path else None
+        self.calls = 0
+
+    def groups(self, ids: list) -> list[list[int]]:
+        """TRL lays out each prompt's rollouts next to each other; check it rather than assume it."""
+        g = self.group_size
+        if len(ids) % g:
+            raise ValueError(f"a reward batch of {len(ids)} rollouts does not split into groups of {g}; make "
+                             "per_device_train_batch_size a multiple of num_generations for a pairwise reward")
+        groups = [list(range(start, start + g)) for start in range(0, len(ids), g)]
+        for group in groups:
+            if len({ids[k] for k in group}) != 1:
+                raise ValueError("rollouts of one prompt are not contiguous in the reward batch; a pairwise "
+                                 "reward needs each group whole on one process")
+        return groups
+
+    def __call__(self, prompts, completions, instruction, id=None, rubric=None, trainer_state=None, log_metric=None,
+                 **_):
+        answers = [completion_text(c) for c in completions]
+        groups = self.groups(list(id) if id is not None else list(instruction))
+        pairs = [(a, b) for group in groups for a in group for b in group if a != b]
+        verdicts = judge_pairwise(self.engine, [instruction[a] for a, _ in pairs], [answers[a] for a, _ in pairs],
+                                  [answers[b] for _, b in pairs], self.settings,
+                                  [rubric[a] for a, _ in pairs] if rubric is not None else None)
+        outcome = {pair: {1: 1.0, 2: 0.0}.get(v["choice"]) for pair, v in zip(pairs, verdicts)}
+        rewards = [0.0] * len(answers)
+        for group in groups:
+            matrix = [[None if a == b else outcome[a, b] for b in group] for a in group]
+            for k, value in zip(group, round_robin_rewards(matrix)[0]):
+                rewards[k] = value
+        self.calls += len(verdicts)
+        if log_metric is not None:
+            log_metric("judge/malformed_rate", malformed_rate(verdicts))
+            log_metric("judge/calls", float(len(verdicts)))
+            log_metric("judge/first_preferred", sum(v["choice"] == 1 for v in verdicts) / len(verdicts))
+        step = _step(trainer_state)
+        key = (lambda k: id[k]) if id is not None else (lambda k: None)
+        _append_jsonl(self.log_path, [
+            *({"kind": "pair", "step": step, "id": key(a), "first": a, "second": b, **v}
+              for (a, b), v in zip(pairs, verdicts)),
+            *({"kind": "rollout", "step": step, "id": key(k), "index": k, "instruction": instruction[k],
+               "completion": answers[k], "reward": rewards[k]} for k in range(len(answers))),
+        ])
+        return rewards
+
+
+class KLToInitial:
+    """A sampled estimate of KL(pi || pi_0) per rollout: sum over its tokens of log pi - log pi_0,
+    both at the sampling temperature, on rollouts sampled from pi (unbiased for the sequence KL).
+
+    Registered as a reward function with weight 0, so it changes nothing in the update and its
+    mean per step lands in the training log as `rewards/kl_to_initial/mean`.
+    """
+
+    __name__ = "kl_to_initial"
+
+    def __init__(self, reference_model, tokenizer, temperature: float = 1.0, autocast_dtype=None):
+        self.reference, self.tokenizer, self.temperature = reference_model, tokenizer, temperature
+        # The trainer runs its model under mixed-precision autocast (accelerate wraps its forward);
+        # the reference must compute the same way, or the KL of the initial policy is not zero.
+        self.autocast_dtype = autocast_dtype
+        self.policy = None  # set to the trainer's model once the trainer exists
+        self.reference.eval().requires_grad_(False)
+
+    def prompt_ids(self, prompt) -> list[int]:
+        if isinstance(prompt, str):
+            return self.tokenizer.encode(prompt, add_special_tokens=False)
+        text = self.tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
+        return self.tokenizer.encode(text, add_special_tokens=False)
+
+    def _logps(self, model, input_ids, attention_mask, starts, lengths):
+        import torch
+
+        device = next(model.parameters()).device
+        with torch.autocast(device.type, dtype=self.autocast_dtype or torch.float32,
+                            enabled=self.autocast_dtype is not None):
+            logits = model(input_ids=input_ids.to(device), attention_mask=attention_mask.to(device)).logits.float()
+        logps = torch.log_softmax(logits[:, :-1] / self.temperature, dim=-1)
+        taken = logps.gather(-1, input_ids[:, 1:].to(device).unsqueeze(-1)).squeeze(-1).cpu()
+        return [taken[k, s - 1 : s - 1 + n] for k, (s, n) in enumerate(zip(starts, lengths))]
+
+    def __call__(self, prompts, completions, completion_ids, **_):
+        import torch
+
+        if self.policy is None:
+            raise RuntimeError("KLToInitial.policy is not set; assign the trainer's model after building the trainer")
+        seqs, starts, lengths = [], [], []
+        for prompt, ids in zip(prompts, completion_ids):
+            head = self.prompt_ids(prompt)
+            seqs.append(head + list(ids))
+            starts.append(len(head))
+            lengths.append(len(ids))
+        width = max(len(s) for s in seqs)
+        pad = self.tokenizer.pad_token_id or 0
+        # Right padding: the tokens scored sit at the same positions as in an unpadded pass.
+        input_ids = torch.tensor([s + [pad] * (width - len(s)) for s in seqs])
+        mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in seqs])
+        with torch.no_grad():
+            policy = self._logps(self.policy, input_ids, mask, starts, lengths)
+            reference = self._logps(self.reference, input_ids, mask, starts, lengths)
+        return [float((p - r).sum()) for p, r in zip(policy, reference)]
 
 
 def round_robin_rewards(outcomes: list[list[float | None]]) -> tuple[list[float], int]:
@@ -104,3 +250,11 @@ def round_robin_rewards(outcomes: list[list[float | None]]) -> tuple[list[float]
         wins = [(value(outcomes[i][j]) + 1.0 - value(outcomes[j][i])) / 2 for j in range(g) if j != i]
         rewards.append(sum(wins) / len(wins))
     return rewards, invalid
+
+
+def both_order_wins(choice_shown_first: int | None, choice_shown_second: int | None) -> float:
+    """An answer's wins against one opponent over the two games with positions swapped: the first
+    game shows the answer first, the second shows it second. An invalid verdict is half a game."""
+    first = {1: 1.0, 2: 0.0}.get(choice_shown_first, 0.5)
+    second = {2: 1.0, 1: 0.0}.get(choice_shown_second, 0.5)
+    return (first + second) / 2

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from judgerl.files import atomic_path, read_jsonl
 from judgerl.stats import bootstrap_mean
 
-SCORE_FILE = re.compile(r"policies/(?P<run>[^/]+)/scores/step-(?P<step>\d+)\.(?P<scorer>judge|gold)\.jsonl$")
 POLICY_SCORE_COLUMNS = ["run", "judge", "step", "scorer", "metric", "mean", "ci_low", "ci_high", "n", "n_invalid"]
 
 
@@ -23,25 +21,115 @@ def write_table(frame, csv_path: str | Path, md_path: str | Path | None = None, 
             tmp.write_text(text + "\n")
 
 
-def policy_score_rows(paths: list[str], runs: dict, confidence: float = 0.95, n_resamples: int = 1000,
-                      seed: int = 0) -> list[dict]:
+def policy_score_rows(entries: list[tuple[str, int, str, str]], runs: dict, confidence: float = 0.95,
+                      n_resamples: int = 1000, seed: int = 0) -> list[dict]:
     """One row per (run, step, scorer, metric): the mean over test prompts and its bootstrap interval.
 
-    `score` is the integer verdict (invalid verdicts left out, and counted); `expected_score` is
-    sum_x x p(x), the quantity the policy was trained on.
+    `entries` are (run, step, scorer, score file). `score` is the integer verdict (invalid verdicts
+    left out, and counted); `expected_score` is sum_x x p(x), the quantity the policy was trained
+    on. Runs against a pairwise judge have one metric, `win_rate` against the baseline answers
+    (invalid verdicts count as half a game).
     """
     rows = []
-    for path in paths:
-        match = SCORE_FILE.search(str(path))
-        if not match:
-            raise ValueError(f"not a score file path: {path}")
-        run, step, scorer = match["run"], int(match["step"]), match["scorer"]
+    for run, step, scorer, path in entries:
         verdicts = read_jsonl(path)
         n_invalid = sum(not v["valid"] for v in verdicts)
-        for metric in ("score", "expected_score"):
+        metrics = ("win_rate",) if verdicts and "win_rate" in verdicts[0] else ("score", "expected_score")
+        for metric in metrics:
             values = [v[metric] for v in verdicts if v[metric] is not None]
             mean, low, high = bootstrap_mean(values, confidence, n_resamples, seed)
             rows.append({"run": run, "judge": runs[run]["judge"], "step": step, "scorer": scorer, "metric": metric,
                          "mean": mean, "ci_low": low, "ci_high": high, "n": len(values), "n_invalid": n_invalid})
     rows.sort(key=lambda r: (r["run"], r["scorer"], r["metric"], r["step"]))
     return rows
+
+
+# ---- judge tables (Fig. 2, Tables 2-5) --------------------------------------------------------
+# Each table is a view of judge_agreement.csv selected by what the judges are (mode, format,
+# rubrics, gold effort, training stages), so a config adds a judge to a table by describing it.
+
+JUDGE_TABLES = ("table2", "table3", "table4", "table5")
+
+
+def judge_rows(agreements: list[dict], judges: dict) -> list[dict]:
+    """judge_agreement.csv's rows: a judge's description beside its measured agreement."""
+    rows = []
+    for measured in agreements:
+        spec = judges[measured["judge"]]
+        alpha = measured.get("alpha")
+        accuracy = measured.get("accuracy")
+        rows.append({
+            "judge": measured["judge"],
+            "base": spec["base"],
+            "mode": spec["mode"],
+            "format": spec.get("format", "pointwise"),
+            "rubrics": bool(spec.get("rubrics", False)),
+            "gold_effort": spec["gold_effort"],
+            "training": "+".join(spec["stages"]) or "untuned",
+            "n": measured["n"],
+            "alpha_x100": None if alpha is None else 100 * alpha,
+            "alpha_expected_score_x100": (None if measured.get("alpha_expected_score") is None
+                                          else 100 * measured["alpha_expected_score"]),
+            "accuracy_x100": None if accuracy is None else 100 * accuracy,
+            "malformed_rate": measured["malformed_rate"],
+            "mean_thinking_tokens": measured["mean_thinking_tokens"],
+        })
+    return sorted(rows, key=lambda r: (r["format"], r["base"], r["mode"], r["training"], r["judge"]))
+
+
+def _pivot(frame, index: list[str], column: str, value: str, order: list[str]):
+    import polars as pl
+
+    if frame.is_empty():
+        return pl.DataFrame({name: [] for name in index + order})
+    wide = frame.pivot(on=column, index=index, values=value, aggregate_function="first")
+    for name in order:
+        if name not in wide.columns:
+            wide = wide.with_columns(pl.lit(None, dtype=pl.Float64).alias(name))
+    return wide.select(index + order).sort(index)
+
+
+def judge_table(frame, name: str):
+    """One of the paper's judge tables, in its layout, from judge_agreement.csv's frame."""
+    import polars as pl
+
+    pointwise = frame.filter(pl.col("format") == "pointwise")
+    plain = pointwise.filter(~pl.col("rubrics"))
+    if name == "table2":  # distillation + RL against RL only (reasoning judges)
+        part = plain.filter((pl.col("mode") == "reasoning") & (pl.col("gold_effort") == "high")
+                            & pl.col("training").is_in(["sft+grpo", "grpo"]))
+        part = part.with_columns(pl.col("training").replace({"sft+grpo": "distill+RL alpha_x100",
+                                                             "grpo": "RL-only alpha_x100"}))
+        return _pivot(part, ["base"], "training", "alpha_x100", ["distill+RL alpha_x100", "RL-only alpha_x100"])
+    if name == "table3":  # rubrics in the prompt of non-reasoning judges
+        part = pointwise.filter((pl.col("mode") == "non_reasoning") & (pl.col("gold_effort") == "high")
+                                & pl.col("training").is_in(["untuned", "sft"]))
+        part = part.with_columns(
+            pl.col("training").replace({"untuned": "untuned", "sft": "fine-tuned"}),
+            pl.when(pl.col("rubrics")).then(pl.lit("with rubrics alpha_x100"))
+            .otherwise(pl.lit("without rubrics alpha_x100")).alias("rubric_column"),
+        )
+        return _pivot(part, ["base", "training"], "rubric_column", "alpha_x100",
+                      ["without rubrics alpha_x100", "with rubrics alpha_x100"])
+    if name == "table4":  # the gold effort the reasoning judge is distilled from
+        part = plain.filter((pl.col("mode") == "reasoning") & pl.col("training").is_in(["sft", "sft+grpo"]))
+        effort_rank = {"low": 0, "medium": 1, "high": 2}
+        return (part.with_columns(pl.col("gold_effort").replace_strict(effort_rank).alias("_rank"))
+                .sort(["base", "_rank", "training"])
+                .select(["base", "gold_effort", "training", "judge", "alpha_x100", "mean_thinking_tokens",
+                         "malformed_rate"]))
+    if name == "table5":  # pairwise judges, untuned and fine-tuned
+        part = frame.filter(pl.col("format") == "pairwise").with_columns(
+            pl.when(pl.col("training") == "untuned").then(pl.lit("untuned accuracy_x100"))
+            .otherwise(pl.lit("fine-tuned accuracy_x100")).alias("training_column"))
+        return _pivot(part, ["base", "mode"], "training_column", "accuracy_x100",
+                      ["untuned accuracy_x100", "fine-tuned accuracy_x100"])
+    raise ValueError(f"unknown judge table {name!r}; expected one of {JUDGE_TABLES}")
+
+
+def figure2_rows(frame):
+    """Fig. 2's judges: pointwise, no rubrics, high-effort gold; untuned or fully trained (not RL-only)."""
+    import polars as pl
+
+    return frame.filter((pl.col("format") == "pointwise") & ~pl.col("rubrics") & (pl.col("gold_effort") == "high")
+                        & pl.col("training").is_in(["untuned", "sft", "sft+grpo"]))

@@ -122,7 +122,7 @@ def trainer_args(work: Path, seed: int, **args) -> dict:
         "seed": seed,
         "report_to": "none",
         "logging_steps": 1,
-        "save_total_limit": 1,
+        "save_total_limit": 2,  # a kill while saving must leave the previous checkpoint whole
         **device_args(),
         **args,
     }

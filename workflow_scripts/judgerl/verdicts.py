@@ -1,9 +1,10 @@
-"""Reading a judge's output: the score, its validity, the expected score, and Eq. 1.
+"""Reading a judge's output: the verdict, its validity, the expected score, and Eq. 1 and 3.
 
-A pointwise verdict is valid when the output (after the thinking, for reasoning judges) carries a
-score line with an integer 0..9 and, for reasoning judges, the thinking was closed. The expected
-score sum_x x p(x) uses p renormalised over the ten score tokens at the score position, which is
-defined for every output of a local model (the position can always be forced).
+A verdict is valid when the output (after the thinking, for reasoning judges) carries a verdict
+line of its format (pointwise "Score: N", N in 0..9; pairwise "Better: N", N in 1, 2) and, for
+reasoning judges, the thinking was closed. The expected score sum_x x p(x) uses p renormalised over
+the ten score tokens at the score position, which is defined for every output of a local model
+(the position can always be forced).
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ import math
 import re
 from dataclasses import dataclass
 
-from judgerl.prompts import REASONING, THINK_CLOSE
+from judgerl.prompts import PAIRWISE, POINTWISE, REASONING, THINK_CLOSE, VerdictFormat
 
-SCORES = tuple(range(10))
-# "Score: 7", "**Score:** 7", "score = 7"; the last such line wins, as a judge may quote the format.
-_SCORE_RE = re.compile(r"\**score\**\s*[:=]\s*\**\s*(\d+)(?![\d.])", re.IGNORECASE)
+SCORES = POINTWISE.labels
+DIGITS = tuple(range(10))  # engines report the probabilities of the digit tokens 0..9
 
 
 @dataclass(frozen=True)
@@ -39,13 +39,14 @@ def split_thinking(text: str) -> tuple[str | None, str, bool]:
     return text.removeprefix("<think>").strip(), "", False
 
 
-def find_score(text: str) -> re.Match | None:
-    matches = list(_SCORE_RE.finditer(text))
+def find_score(text: str, fmt: VerdictFormat = POINTWISE) -> re.Match | None:
+    """The last verdict line of `fmt` in `text`."""
+    matches = list(fmt.pattern.finditer(text))
     return matches[-1] if matches else None
 
 
-def parse_verdict(text: str, mode: str, reasoning: str | None = None) -> ParsedVerdict:
-    """Parse a pointwise verdict.
+def parse_verdict(text: str, mode: str, reasoning: str | None = None, fmt: VerdictFormat = POINTWISE) -> ParsedVerdict:
+    """Parse a verdict of `fmt` (its `score` is the pointwise score or the pairwise choice).
 
     `text` is the whole completion of a local model, or the answer alone when the backend returned
     the reasoning separately (`reasoning` given, as for gpt-oss served by vLLM).
@@ -54,21 +55,22 @@ def parse_verdict(text: str, mode: str, reasoning: str | None = None) -> ParsedV
         reasoning, answer, closed = split_thinking(text)
     else:
         answer, closed = text.strip(), True
-    match = find_score(answer) if closed else None
+    match = find_score(answer, fmt) if closed else None
     score = int(match.group(1)) if match else None
-    if score is not None and score not in SCORES:
+    if score is not None and score not in fmt.labels:
         score = None
     return ParsedVerdict(score=score, reasoning=reasoning, answer=answer, thinking_closed=closed)
 
 
-def renormalise(probs: list[float]) -> list[float] | None:
-    """Renormalise the probabilities of the ten score tokens; None if they carry no mass at all."""
-    if len(probs) != len(SCORES):
-        raise ValueError(f"expected {len(SCORES)} score probabilities, got {len(probs)}")
-    total = float(sum(probs))
+def renormalise(probs: list[float], fmt: VerdictFormat = POINTWISE) -> list[float] | None:
+    """The distribution over `fmt`'s verdicts from the ten digit-token probabilities (None if no mass)."""
+    if len(probs) != len(DIGITS):
+        raise ValueError(f"expected {len(DIGITS)} digit probabilities, got {len(probs)}")
+    mass = [float(probs[label]) for label in fmt.labels]
+    total = sum(mass)
     if not math.isfinite(total) or total <= 0.0:
         return None
-    return [float(p) / total for p in probs]
+    return [p / total for p in mass]
 
 
 def expected_score(probs: list[float]) -> float | None:
@@ -85,7 +87,12 @@ def judge_accuracy_reward(predicted: int | None, gold: int) -> float:
 
 
 def pairwise_accuracy_reward(predicted: int | None, gold: int) -> float:
-    """Eq. 3: -1 for an invalid choice, else 1 if the chosen position matches gold, else 0."""
-    if predicted not in (0, 1):
+    """Eq. 3: -1 for an invalid choice, else 1 if the chosen response (1 or 2) matches gold, else 0."""
+    if predicted not in PAIRWISE.labels:
         return -1.0
     return 1.0 if predicted == gold else 0.0
+
+
+def verdict_reward(fmt: VerdictFormat, predicted: int | None, gold: int) -> float:
+    """The judge-RL reward of a verdict of `fmt`: Eq. 1 (pointwise) or Eq. 3 (pairwise)."""
+    return pairwise_accuracy_reward(predicted, gold) if fmt is PAIRWISE else judge_accuracy_reward(predicted, gold)

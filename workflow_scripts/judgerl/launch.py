@@ -1,0 +1,143 @@
+"""Multi-process training from a Snakemake `script:` rule, through `accelerate launch`.
+
+A rule's script runs in one Python process that Snakemake starts. For a trainer on several GPUs,
+the script hands its job to `accelerate launch`: `relaunch` writes the job (inputs, outputs,
+params, log, wildcards) to a JSON file and starts `accelerate launch --num_processes N -m
+judgerl.launch <job.json>` on the trainer's GPUs; every process then runs the same script file
+with a stand-in `snakemake` object rebuilt from that JSON. The GPU split is explicit: the job's
+visible GPUs go to the trainer first, then to the judge server (serving.split_gpus).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+CHILD = "JUDGERL_LAUNCHED"  # set in the launched processes: they train, they do not relaunch
+
+
+class Named(list):
+    """A flat list with named entries, like Snakemake's input / output / log containers."""
+
+    def __init__(self, items: list, named: dict):
+        super().__init__(items)
+        for name, value in named.items():
+            setattr(self, name, value)
+
+
+class Job:
+    """What a Snakemake script sees as `snakemake`, rebuilt from a job file."""
+
+    def __init__(self, spec: dict):
+        self.input = Named(spec["input"]["items"], spec["input"]["named"])
+        self.output = Named(spec["output"]["items"], spec["output"]["named"])
+        self.log = Named(spec["log"]["items"], spec["log"]["named"])
+        self.params = Named([], spec["params"])
+        self.wildcards = Named([], spec["wildcards"])
+        self.threads = spec["threads"]
+        self.rule = spec["rule"]
+        self.scriptdir = spec["scriptdir"]
+        self.launched = spec.get("launched", {})
+
+
+def _named(container) -> dict:
+    return {"items": [str(x) for x in container],
+            "named": {k: (list(map(str, v)) if isinstance(v, list) else str(v)) for k, v in container.items()}}
+
+
+def job_spec(snakemake, launched: dict | None = None) -> dict:
+    return {
+        "input": _named(snakemake.input),
+        "output": _named(snakemake.output),
+        "log": _named(snakemake.log),
+        "params": dict(snakemake.params.items()),
+        "wildcards": dict(snakemake.wildcards.items()),
+        "threads": snakemake.threads,
+        "rule": snakemake.rule,
+        "scriptdir": snakemake.scriptdir,
+        "launched": launched or {},
+    }
+
+
+def is_child() -> bool:
+    return os.environ.get(CHILD) == "1"
+
+
+def accelerate_command(job_file: Path, num_processes: int, mixed_precision: str = "bf16",
+                       config_file: str | None = None, cpu: bool = False) -> list[str]:
+    """`accelerate launch` of this module on one machine; `config_file` for DeepSpeed / FSDP."""
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(num_processes),
+               "--num_machines", "1", "--mixed_precision", mixed_precision, "--dynamo_backend", "no"]
+    if cpu:
+        command.append("--cpu")  # processes talk over gloo: the CPU test of the launch path
+    elif num_processes > 1:
+        command.append("--multi_gpu")
+    if config_file:
+        command += ["--config_file", config_file]
+    return command + ["-m", "judgerl.launch", str(job_file)]
+
+
+def relaunch(snakemake, script: str | Path, work: Path, num_processes: int, gpus: list[str] | None,
+             launched: dict | None = None, **accelerate) -> None:
+    """Run `script` under `accelerate launch` on `gpus`; raise if any process fails."""
+    work.mkdir(parents=True, exist_ok=True)
+    job_file = work / "job.json"
+    spec = job_spec(snakemake, launched)
+    spec["script"] = str(Path(script).resolve())
+    job_file.write_text(json.dumps(spec, indent=1))
+    env = dict(os.environ, **{CHILD: "1"})
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [snakemake.scriptdir, env.get("PYTHONPATH")] if p)
+    if gpus is not None:
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
+    command = accelerate_command(job_file, num_processes, **accelerate)
+    log.info("launching %d trainer processes on GPUs %s: %s", num_processes, gpus, " ".join(command))
+    done = subprocess.run(command, env=env)
+    if done.returncode != 0:
+        raise RuntimeError(f"the launched trainer failed with exit code {done.returncode}; see the log above")
+
+
+def trainer_gpus(processes: int, reserved: int = 0) -> list[str] | None:
+    """The first `processes` of the job's GPUs (CUDA_VISIBLE_DEVICES); None on a CPU-only job."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is None:
+        return None
+    devices = [d for d in visible.split(",") if d.strip()]
+    if len(devices) < processes + reserved:
+        raise RuntimeError(f"the job sees GPUs {visible!r} but needs {processes} for the trainer"
+                           + (f" and {reserved} for its judge server" if reserved else "")
+                           + "; raise the rule's gpu resource")
+    return devices[:processes]
+
+
+def run(snakemake, script: str, train, settings: dict | None, work: Path) -> None:
+    """`train(launched)` here, or under `accelerate launch` when `settings` asks for several processes.
+
+    In the launched processes (`is_child`), `train` runs with what the launcher passed on.
+    """
+    settings = settings or {}
+    if is_child():
+        train(snakemake.launched)
+        return
+    processes = int(settings.get("processes", 1))
+    if processes <= 1:
+        train({})
+        return
+    relaunch(snakemake, Path(snakemake.scriptdir) / script, work, processes, trainer_gpus(processes),
+             cpu=bool(settings.get("cpu", False)), config_file=settings.get("accelerate_config"),
+             mixed_precision=settings.get("mixed_precision", "bf16"))
+
+
+def main(job_file: str) -> None:
+    spec = json.loads(Path(job_file).read_text())
+    sys.path.insert(0, spec["scriptdir"])
+    runpy.run_path(spec["script"], init_globals={"snakemake": Job(spec)}, run_name="__main__")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
