@@ -31,3 +31,25 @@ def tiny_engine(tiny_model_dir):
 
     torch.set_num_threads(2)
     return TransformersEngine(tiny_model_dir, dtype="bfloat16", batch_size=4)
+
+
+@pytest.fixture(scope="session")
+def default_run(tmp_path_factory):
+    """The embedded default run once, end to end, in a copy of the repository (minutes): the
+    end-to-end tests check its artifacts, the SLURM tests start from its data."""
+    import shutil
+    import subprocess
+
+    import yaml
+
+    from test_workflow_dag import WORKFLOW
+
+    workdir = tmp_path_factory.mktemp("e2e")
+    for name in WORKFLOW:
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, workdir / name)
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2"], cwd=workdir, capture_output=True,
+                          text=True, timeout=3600)
+    if proc.returncode != 0:
+        raise AssertionError(f"the default workflow failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
+    return workdir, yaml.safe_load((workdir / "config.yaml").read_text())

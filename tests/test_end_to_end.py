@@ -26,18 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    import shutil
-
-    workdir = tmp_path_factory.mktemp("e2e")
-    for name in WORKFLOW:
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, workdir / name)
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2"], cwd=workdir, capture_output=True,
-                          text=True, timeout=3600)
-    if proc.returncode != 0:
-        raise AssertionError(f"the default workflow failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
-    return workdir, yaml.safe_load((workdir / "config.yaml").read_text())
+def run(default_run):
+    return default_run  # conftest.py: the default workflow, run once per session
 
 
 def test_nothing_left_to_do(run):
@@ -293,3 +283,31 @@ def test_rerun_of_a_killed_annotation_continues(run):
     log = (workdir / "logs/annotate_gold/high/judge_val.log").read_text()
     assert f"{len(rows)} pointwise items, {kept} already annotated" in log
     assert [r["key"] for r in read_jsonl(out)] == [r["key"] for r in rows]
+
+
+def test_judge_sft_launched_on_two_processes(run, tmp_path):
+    """`launch.train_judge_sft.processes: 2`: the rule hands its job to `accelerate launch`, two
+    trainer processes train together (gloo on a CPU machine; one per GPU at paper scale), and
+    rank 0 writes the judge."""
+    import shutil
+
+    source, _ = run
+    workdir = tmp_path / "wf"
+    workdir.mkdir()
+    for name in WORKFLOW:
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, workdir / name)
+    for part in ("results/models", "results/data", "results/gold/high", ".snakemake/metadata"):
+        shutil.copytree(source / part, workdir / part)
+    with (workdir / "config.yaml").open("a") as fh:
+        fh.write("\nlaunch:\n  train_judge_sft: {processes: 2}\n")
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "results/judges/nr-135m/sft"],
+                          cwd=workdir, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "localrule train_judge_sft:" in proc.stdout + proc.stderr
+    assert "localrule annotate_gold:" not in proc.stdout + proc.stderr  # only the judge was trained
+    log = (workdir / "logs/train_judge_sft/nr-135m.log").read_text()
+    assert "launching 2 trainer processes" in log
+    assert "trainer process 0 of 2" in log and "trainer process 1 of 2" in log
+    assert (workdir / "results/judges/nr-135m/sft/model.safetensors").exists()
+    assert not (workdir / "results/judges/nr-135m/sft.work").exists()

@@ -70,7 +70,7 @@ def test_accelerate_command_and_job_file_roundtrip(tmp_path):
     assert command[1:3] == ["-m", "accelerate.commands.launch"]
     assert command[command.index("--num_processes") + 1] == "4" and "--multi_gpu" in command
     assert command[-3:] == ["-m", "judgerl.launch", str(tmp_path / "job.json")]
-    assert "--cpu" in launch.accelerate_command(tmp_path / "job.json", 2, cpu=True)
+    assert "--multi_gpu" not in launch.accelerate_command(tmp_path / "job.json", 1)
 
     class Container(list):
         def __init__(self, items, named):

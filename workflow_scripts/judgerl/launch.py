@@ -74,9 +74,9 @@ def accelerate_command(job_file: Path, num_processes: int, mixed_precision: str 
     """`accelerate launch` of this module on one machine; `config_file` for DeepSpeed / FSDP."""
     command = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(num_processes),
                "--num_machines", "1", "--mixed_precision", mixed_precision, "--dynamo_backend", "no"]
-    if cpu:
-        command.append("--cpu")  # processes talk over gloo: the CPU test of the launch path
-    elif num_processes > 1:
+    if num_processes > 1:
+        # One process per device through torch.distributed; on a CPU-only machine (`cpu`) the
+        # trainers run with use_cpu and talk over gloo, which tests the launch path without GPUs.
         command.append("--multi_gpu")
     if config_file:
         command += ["--config_file", config_file]
@@ -122,6 +122,7 @@ def run(snakemake, script: str, train, settings: dict | None, work: Path) -> Non
     """
     settings = settings or {}
     if is_child():
+        log.info("trainer process %s of %s", os.environ.get("RANK", "?"), os.environ.get("WORLD_SIZE", "?"))
         train(snakemake.launched)
         return
     processes = int(settings.get("processes", 1))
