@@ -209,6 +209,15 @@ def score_file(run, step, scorer):
     return f"results/policies/{run}/scores/step-{step}.{scorer}.jsonl"
 
 
+def all_answer_files():
+    """(run, step, path) of every checkpoint's answers, step 0 included."""
+    return [
+        (run, step, answers_file(run, step))
+        for run in RUNS
+        for step in CHECKPOINT_STEPS
+    ]
+
+
 def all_score_files():
     """(run, step, scorer, path) of every checkpoint score the tables read."""
     return [
@@ -306,6 +315,8 @@ def final_outputs():
             ext=["csv", "md"],
         ),
         "results/figures/fig2.png",
+        "results/tables/adversarial_rates.csv",
+        "results/figures/adversarial_rates.png",
         "results/tables/policy_scores.csv",
         *expand("results/figures/policy_scores_{run}.png", run=RUNS),
     ]

@@ -124,3 +124,24 @@ rule score_answers_by_gold:
         seed=config["seed"],
     script:
         "../workflow_scripts/score_answers.py"
+
+
+# The adversarial patterns the paper found (fake policy refusals, injected end markers,
+# self-assessments, redefined instructions), counted in every checkpoint's answers.
+rule detect_adversarial:
+    input:
+        [path for *_, path in all_answer_files()],
+    output:
+        rates="results/tables/adversarial_rates.csv",
+        md="results/tables/adversarial_rates.md",
+        flagged="results/adversarial/flagged.jsonl",
+    log:
+        "logs/detect_adversarial.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    params:
+        files=[list(entry) for entry in all_answer_files()],
+        runs=config["policy_runs"],
+    script:
+        "../workflow_scripts/detect_adversarial.py"

@@ -82,3 +82,17 @@ rule plot_judge_agreement:
     threads: 1
     script:
         "../workflow_scripts/plot_judge_agreement.py"
+
+
+rule plot_adversarial_rates:
+    input:
+        "results/tables/adversarial_rates.csv",
+    output:
+        "results/figures/adversarial_rates.png",
+    log:
+        "logs/plot_adversarial_rates.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    script:
+        "../workflow_scripts/plot_adversarial_rates.py"

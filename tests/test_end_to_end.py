@@ -238,6 +238,27 @@ def test_policy_scores_table_recomputed_from_score_files(run):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_adversarial_rates_recomputed_from_the_answers(run):
+    from judgerl.adversarial import PATTERNS, detect
+
+    workdir, cfg = run
+    table = pl.read_csv(workdir / "results/tables/adversarial_rates.csv")
+    grpo = cfg["training"]["policy_grpo"]
+    steps = [0, *range(grpo["save_steps"], grpo["max_steps"] + 1, grpo["save_steps"])]
+    assert len(table) == len(cfg["policy_runs"]) * len(steps) * len(PATTERNS)
+    flagged = read_jsonl(workdir / "results/adversarial/flagged.jsonl")
+    for row in table.iter_rows(named=True):
+        path = (f"results/initial_policies/{cfg['policy_runs'][row['run']]['policy']}/answers.jsonl" if row["step"] == 0
+                else f"results/policies/{row['run']}/answers/step-{row['step']}.jsonl")
+        answers = read_jsonl(workdir / path)
+        hits = [a for a in answers if detect(a["answer"])[row["pattern"]]]
+        assert row["n"] == len(answers) and row["n_flagged"] == len(hits)
+        kept = {f["id"] for f in flagged if f["run"] == row["run"] and f["step"] == row["step"]
+                and row["pattern"] in f["patterns"]}
+        assert kept == {a["id"] for a in hits}
+    assert (workdir / "results/figures/adversarial_rates.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_killed_policy_training_resumes_without_repeating_steps(run):
     """Kill a policy's training after its first checkpoint; the rerun continues from it."""
     workdir, cfg = run

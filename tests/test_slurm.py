@@ -90,7 +90,10 @@ def test_a_training_killed_at_its_time_limit_resumes_from_its_checkpoint(cluster
     target = "results/judges/nr-135m/sft"
     work = cluster_run / "results/judges/nr-135m/sft.work/trainer"
 
-    killed = slurm_snakemake(cluster_run, target, "--set-resources", "train_judge_sft:runtime=1")
+    # Both CPUs for the one job: epochs of ~10 s, so the kill (60-95 s in) lands near the end and
+    # the resumed job is short (the executor's status checks back off as a job runs on).
+    threads = ("--set-threads", "train_judge_sft=2")
+    killed = slurm_snakemake(cluster_run, target, *threads, "--set-resources", "train_judge_sft:runtime=1")
     assert killed.returncode != 0
     assert [state for _, rule, state in our_jobs(cluster_run) if rule == "train_judge_sft"] == ["TIMEOUT"]
     assert not (cluster_run / target).exists()  # nothing half-trained looks finished
@@ -101,7 +104,7 @@ def test_a_training_killed_at_its_time_limit_resumes_from_its_checkpoint(cluster
     step = int(Path(last).name.split("-")[1])
     assert 0 < step < 10
 
-    resumed = slurm_snakemake(cluster_run, target, "--rerun-incomplete")
+    resumed = slurm_snakemake(cluster_run, target, *threads, "--rerun-incomplete")
     assert resumed.returncode == 0, f"{resumed.stdout[-4000:]}\n{resumed.stderr[-4000:]}"
     log = (cluster_run / "logs/train_judge_sft/nr-135m.log").read_text()
     assert f"resuming from results/judges/nr-135m/sft.work/trainer/checkpoint-{step}" in log

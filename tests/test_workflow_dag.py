@@ -100,7 +100,7 @@ def test_default_dag_has_every_stage(workflow):
         "generate_initial_answers", "generate_answers", "score_initial_answers", "score_answers_by_judge",
         "score_answers_by_gold",
         "judge_agreement_table", "judge_tables", "plot_judge_agreement", "policy_scores_table",
-        "plot_policy_scores", "all",
+        "plot_policy_scores", "detect_adversarial", "plot_adversarial_rates", "all",
     }
 
 
@@ -126,6 +126,8 @@ def test_editing_one_judge_reruns_only_its_branch(materialised):
         ("generate_answers", f"run={run}"),
         ("score_answers_by_judge", f"run={run}"),
         ("score_answers_by_gold", f"run={run}"),
+        ("detect_adversarial", ""),
+        ("plot_adversarial_rates", ""),
         *REPORT,
         *plots_of_every_run(workflow),
     }
