@@ -99,7 +99,7 @@ def test_accelerate_command_and_job_file_roundtrip(tmp_path):
 def test_trainer_gpus_are_the_first_of_the_job(monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5,6,7")
     assert launch.trainer_gpus(2, reserved=2) == ["4", "5"]
-    with pytest.raises(RuntimeError, match="raise the rule's gpu resource"):
+    with pytest.raises(EngineError, match="raise the rule.s gpu resource"):
         launch.trainer_gpus(4, reserved=1)
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
     assert launch.trainer_gpus(2) is None

@@ -252,10 +252,33 @@ def score_probs_from_logprobs(answer: str, logprobs: list[dict] | None,
     return None
 
 
+RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+def post_json(client, url: str, body: dict, headers: dict | None = None, timeout_s: float = 600.0,
+              max_retries: int = 5, backoff_s: float = 2.0) -> dict:
+    """POST a JSON request to a judge server; retry transport errors and 408/409/429/5xx with
+    exponential backoff, give up at once on other client errors, and name the server on failure."""
+    import httpx
+
+    last = None
+    for attempt in range(max_retries):
+        try:
+            response = client.post(url, json=body, headers=headers, timeout=timeout_s)
+            if response.status_code == 200:
+                return response.json()
+            last = f"HTTP {response.status_code}: {response.text[:200]}"
+            if response.status_code not in RETRY_STATUS:
+                break
+        except httpx.TransportError as err:
+            last = f"{type(err).__name__}: {err}"
+        if attempt + 1 < max_retries:
+            time.sleep(backoff_s * 2**attempt)
+    raise EngineError(f"judge server {url} failed after {max_retries} tries: {last}")
+
+
 class OpenAICompatibleEngine:
     """Chat completions over HTTP: a `vllm serve` of the gold model, or any compatible API."""
-
-    RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
     def __init__(self, base_url: str, model: str, api_key_env: str | None = None, max_concurrency: int = 16,
                  timeout_s: float = 600.0, max_retries: int = 5, backoff_s: float = 2.0, extra_body: dict | None = None,
@@ -296,20 +319,7 @@ class OpenAICompatibleEngine:
         return body
 
     def _post(self, client, body: dict) -> dict:
-        last = None
-        for attempt in range(self.max_retries):
-            try:
-                response = client.post(self.url, json=body, headers=self.headers, timeout=self.timeout_s)
-                if response.status_code == 200:
-                    return response.json()
-                last = f"HTTP {response.status_code}: {response.text[:200]}"
-                if response.status_code not in self.RETRY_STATUS:
-                    break
-            except self.httpx.TransportError as err:
-                last = f"{type(err).__name__}: {err}"
-            if attempt + 1 < self.max_retries:
-                time.sleep(self.backoff_s * 2**attempt)
-        raise EngineError(f"judge server {self.url} failed after {self.max_retries} tries: {last}")
+        return post_json(client, self.url, body, self.headers, self.timeout_s, self.max_retries, self.backoff_s)
 
     def _one(self, client, conversation, sampling) -> Completion:
         data = self._post(client, self.payload(conversation, sampling))

@@ -104,15 +104,10 @@ def relaunch(snakemake, script: str | Path, work: Path, num_processes: int, gpus
 
 def trainer_gpus(processes: int, reserved: int = 0) -> list[str] | None:
     """The first `processes` of the job's GPUs (CUDA_VISIBLE_DEVICES); None on a CPU-only job."""
+    from judgerl.serving import split_gpus
+
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if visible is None:
-        return None
-    devices = [d for d in visible.split(",") if d.strip()]
-    if len(devices) < processes + reserved:
-        raise RuntimeError(f"the job sees GPUs {visible!r} but needs {processes} for the trainer"
-                           + (f" and {reserved} for its judge server" if reserved else "")
-                           + "; raise the rule's gpu resource")
-    return devices[:processes]
+    return None if visible is None else split_gpus(visible, processes, reserved)[0]
 
 
 def run(snakemake, script: str, train, settings: dict | None, work: Path) -> None:

@@ -21,7 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from judgerl.engines import EngineError, LocalEngine, Sampling
+from judgerl.engines import EngineError, LocalEngine, Sampling, post_json
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def split_gpus(visible: str | None, trainer: int, judge: int) -> tuple[list[str]
     devices = [d for d in (visible or "").split(",") if d.strip()]
     if len(devices) < trainer + judge:
         raise EngineError(f"the job sees {len(devices)} GPUs ({visible!r}) but needs {trainer} for the trainer "
-                          f"and {judge} for the judge server; raise resources.train_policy.gpu")
+                          f"and {judge} for the judge server; raise the rule's gpu resource (resources.<rule>.gpu)")
     return devices[:trainer], devices[trainer : trainer + judge]
 
 
@@ -137,19 +137,7 @@ class ServedJudgeEngine(LocalEngine):
         self.max_concurrency, self.timeout_s, self.max_retries = max_concurrency, timeout_s, max_retries
 
     def _post(self, client, body: dict) -> dict:
-        last = None
-        for attempt in range(self.max_retries):
-            try:
-                response = client.post(self.url, json=body, timeout=self.timeout_s)
-                if response.status_code == 200:
-                    return response.json()
-                last = f"HTTP {response.status_code}: {response.text[:200]}"
-                if response.status_code < 500:
-                    break
-            except self.httpx.TransportError as err:
-                last = f"{type(err).__name__}: {err}"
-            time.sleep(2**attempt)
-        raise EngineError(f"judge server {self.url} failed after {self.max_retries} tries: {last}")
+        return post_json(client, self.url, body, timeout_s=self.timeout_s, max_retries=self.max_retries)
 
     def _map(self, bodies: list[dict]) -> list[dict]:
         with self.httpx.Client() as client, ThreadPoolExecutor(self.max_concurrency) as pool:
