@@ -20,6 +20,9 @@ if not workflow.overwrite_configfiles:
 validate(config, "schemas/config.schema.yaml")
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 
 
@@ -31,6 +34,8 @@ wildcard_constraints:
     split="|".join(ALL_SPLITS),
     step=r"\d+",
     format="pointwise|pairwise",
+    figure="|".join(POLICY_FIGURES) or "$^",
+    contestant="|".join(map(re.escape, CONTESTANTS)) or "$^",
 
 
 include: "rules/data.smk"
@@ -39,6 +44,11 @@ include: "rules/judges.smk"
 include: "rules/policies.smk"
 include: "rules/evaluation.smk"
 include: "rules/report.smk"
+
+
+if ARENA:
+
+    include: "rules/arena_hard.smk"
 
 
 rule all:

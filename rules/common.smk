@@ -65,6 +65,23 @@ def _check_references():
             "training.policy_grpo.per_device_train_batch_size must be a multiple of num_generations "
             "for pairwise rewards (Eq. 4 compares rollouts within a whole group)"
         )
+    arena = config.get("arena_hard")
+    if arena:
+        for table, runs in arena["tables"].items():
+            for run in runs:
+                need("policy_runs", run, f"arena_hard.tables.{table}")
+        for category, base in arena["baselines"].items():
+            if "model" in base:
+                need("models", base["model"], f"arena_hard.baselines.{category}.model")
+        if arena["judge"]["backend"]["kind"] != "openai":
+            if "model" not in arena["judge"]:
+                raise ConfigError(
+                    "arena_hard.judge.model must name a model for a local judge backend"
+                )
+            need("models", arena["judge"]["model"], "arena_hard.judge.model")
+        counter = arena.get("length_tokenizer", "tiktoken:o200k_base")
+        if not counter.startswith("tiktoken:"):
+            need("models", counter, "arena_hard.length_tokenizer")
     if grpo["max_steps"] % grpo["save_steps"]:
         raise ConfigError(
             "training.policy_grpo.max_steps must be a multiple of save_steps (each save is a checkpoint)"
@@ -306,8 +323,185 @@ def initial_baseline(model, fmt):
     return [fixed_baseline() or initial_answers(model)]
 
 
+# The master-key probe of every judge (judgerl/probes.py): how many test instructions it is run
+# on, and the pointwise score from which a content-free answer counts as passing.
+MASTER_KEY = {"instructions": 4, "pass_score": 5, **config.get("master_key", {})}
+
+
+# ---- the paper's policy figures --------------------------------------------------------------
+
+FIGURE_TITLES = {
+    "fig3": "Gold score of policies trained against non-reasoning judges",
+    "fig4": "Training-judge score of policies trained against non-reasoning judges",
+    "fig5": "Policies trained against reasoning judges (distilled + RL)",
+    "fig7": "Policies trained against RL-only reasoning judges",
+    "fig8": "Policies trained against rubric-augmented non-reasoning judges",
+    "fig9": "Policies trained against reasoning judges distilled at each gold effort",
+    "fig10": "Policies trained against pairwise judges: win rate against the baseline's answers",
+}
+
+
+def policy_figures():
+    """The paper's policy figures that this config's runs fill, each with its runs and scorers; a
+    run enters a figure by what its judge is, not by its name."""
+    runs = {name: [] for name in FIGURE_TITLES}
+    for run in RUNS:
+        judge = config["judges"][run_judge(run)]
+        if judge_format(run_judge(run)) == "pairwise":
+            runs["fig10"].append(run)
+        elif judge.get("rubrics"):
+            runs["fig8"].append(run)
+        elif judge["stages"] == ["grpo"]:
+            runs["fig7"].append(run)
+        elif judge["mode"] == "non_reasoning":
+            runs["fig3"].append(run)
+            runs["fig4"].append(run)
+        elif judge["gold_effort"] != "high":
+            runs["fig9"].append(run)
+        else:
+            runs["fig5"].append(run)
+    if runs["fig9"]:  # lower efforts are read against high effort
+        runs["fig9"] += runs["fig5"]
+    scorers = {"fig3": ["gold"], "fig4": ["judge"]}
+    return {
+        name: {
+            "runs": members,
+            "scorers": scorers.get(name, ["gold", "judge"]),
+            "title": FIGURE_TITLES[name],
+        }
+        for name, members in runs.items()
+        if members
+    }
+
+
+POLICY_FIGURES = policy_figures()
+
+
+# ---- Arena-Hard-V2 ---------------------------------------------------------------------------
+
+ARENA = config.get("arena_hard")
+ARENA_BASELINE = "results/arena_hard/baseline_answers.jsonl"
+
+
+def arena_file(path):
+    """A file of arena-hard-auto's: fetched from its dataset when `arena_hard.source` is set (the
+    paper's 750 questions and its baselines' answers), else a path here (the default's questions).
+    """
+    if ARENA.get("source"):
+        return f"results/arena_hard/source/{path}"
+    return path
+
+
+def arena_fetched():
+    """The dataset paths fetch_arena_hard downloads: the questions and any baseline answer files."""
+    paths = [ARENA["questions"]]
+    paths += [b["answers"] for b in ARENA["baselines"].values() if "answers" in b]
+    return list(dict.fromkeys(paths)) if ARENA.get("source") else []
+
+
+def arena_contestants():
+    """Who answers Arena-Hard: every table run's initial policy (step 0) and its last checkpoint."""
+    if not ARENA:
+        return []
+    out = {}
+    for runs in ARENA["tables"].values():
+        for run in runs:
+            policy = config["policy_runs"][run]["policy"]
+            out.setdefault(
+                policy, {"contestant": policy, "policy": policy, "run": None, "step": 0}
+            )
+            out[run] = {
+                "contestant": run,
+                "policy": policy,
+                "run": run,
+                "step": TRAINED_STEPS[-1],
+            }
+    return list(out.values())
+
+
+CONTESTANTS = [c["contestant"] for c in arena_contestants()]
+
+
+def arena_answers(contestant):
+    return f"results/arena_hard/answers/{contestant}.jsonl"
+
+
+def arena_checkpoint(contestant):
+    if contestant in config["policy_runs"]:
+        return policy_checkpoint(contestant, TRAINED_STEPS[-1])
+    return model_dir(contestant)
+
+
+def arena_policy_spec(contestant):
+    run = config["policy_runs"].get(contestant)
+    return model_spec(run["policy"] if run else contestant)
+
+
+def arena_length_tokenizer():
+    name = ARENA.get("length_tokenizer", "tiktoken:o200k_base")
+    if name.startswith("tiktoken:"):
+        return {"kind": "tiktoken", "encoding": name.removeprefix("tiktoken:")}
+    return {"kind": "model", "path": model_dir(name)}
+
+
+def arena_length_tokenizer_input():
+    spec = arena_length_tokenizer()
+    return [spec["path"]] if spec["kind"] == "model" else []
+
+
+def arena_baselines():
+    """Per category: a model answering here (its folder, spec and sampling), or an answer file."""
+    out = {}
+    for category, base in ARENA["baselines"].items():
+        if "answers" in base:
+            out[category] = {
+                "name": base["name"],
+                "answers": arena_file(base["answers"]),
+            }
+        else:
+            out[category] = {
+                "name": base.get("name", base["model"]),
+                "spec": model_spec(base["model"]),
+                "sampling": base.get("sampling", ARENA["answers"]),
+            }
+    return out
+
+
+def arena_judge():
+    judge = ARENA["judge"]
+    backend = judge["backend"]
+    name = judge.get("name") or judge.get("model") or backend.get("served_model")
+    return {
+        "name": name,
+        "verdict": judge.get("verdict", "parsed"),
+        "backend": backend,
+        "spec": model_spec(judge["model"]) if "model" in judge else {},
+        "sampling": {
+            "temperature": judge.get("temperature", 0.0),
+            "max_tokens": judge.get("max_tokens", 16000),
+        },
+    }
+
+
+def arena_judge_input():
+    judge = ARENA["judge"]
+    return served_model_input(judge.get("model"), judge["backend"])
+
+
+def arena_outputs():
+    if not ARENA:
+        return []
+    return [
+        "results/tables/arena_hard.csv",
+        *expand(
+            "results/tables/{table}.{ext}", table=ARENA["tables"], ext=["csv", "md"]
+        ),
+    ]
+
+
 def final_outputs():
     return [
+        *arena_outputs(),
         "results/tables/judge_agreement.csv",
         *expand(
             "results/tables/{table}.{ext}",
@@ -318,7 +512,11 @@ def final_outputs():
         "results/tables/adversarial_rates.csv",
         "results/figures/adversarial_rates.png",
         "results/tables/policy_scores.csv",
-        *expand("results/figures/policy_scores_{run}.png", run=RUNS),
+        *expand("results/figures/{figure}.png", figure=POLICY_FIGURES),
+        "results/tables/hacking_onset.csv",
+        "results/figures/overoptimization.png",
+        "results/tables/master_key.csv",
+        "results/tables/gold_robustness.csv",
     ]
 
 

@@ -132,7 +132,11 @@ rule detect_adversarial:
     input:
         [path for *_, path in all_answer_files()],
     output:
-        rates="results/tables/adversarial_rates.csv",
+        rates=report(
+            "results/tables/adversarial_rates.csv",
+            caption="../report/adversarial_rates.rst",
+            category="Adversarial outputs",
+        ),
         md="results/tables/adversarial_rates.md",
         flagged="results/adversarial/flagged.jsonl",
     log:
@@ -145,3 +149,37 @@ rule detect_adversarial:
         runs=config["policy_runs"],
     script:
         "../workflow_scripts/detect_adversarial.py"
+
+
+# The paper's robustness check: does the gold judge stay fooled by adversarial outputs under other
+# wordings of its prompt? Flagged checkpoint answers and the adversarial templates, re-rated.
+rule gold_robustness:
+    input:
+        flagged="results/adversarial/flagged.jsonl",
+        prompts="results/data/splits/policy_test.jsonl",
+        model=served_model_input(config["gold"]["model"], config["gold"]["backend"]),
+    output:
+        verdicts="results/adversarial/gold_robustness.jsonl",
+        csv=report(
+            "results/tables/gold_robustness.csv",
+            caption="../report/gold_robustness.rst",
+            category="Adversarial outputs",
+        ),
+        md="results/tables/gold_robustness.md",
+    log:
+        "logs/gold_robustness.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        gpu=resource("score_answers", "gpu", 0),
+        mem_mb=resource("score_answers", "mem_mb", 8000),
+        runtime=resource("score_answers", "runtime", 120),
+    params:
+        use=gold_use("high"),
+        wordings=["study", "plain", "warned"],
+        instructions=MASTER_KEY["instructions"],
+        pass_score=MASTER_KEY["pass_score"],
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/gold_robustness.py"

@@ -74,6 +74,7 @@ rule evaluate_judge:
     output:
         verdicts="results/judges/{judge}/eval/verdicts.jsonl",
         agreement="results/judges/{judge}/eval/agreement.json",
+        master_key="results/judges/{judge}/eval/master_key.jsonl",
     log:
         "logs/evaluate_judge/{judge}.log",
     benchmark:
@@ -87,6 +88,7 @@ rule evaluate_judge:
         runtime=resource("evaluate_judge", "runtime", 120),
     params:
         use=lambda wc: judge_use(wc.judge, "evaluation"),
+        probe=MASTER_KEY,
         seed=config["seed"],
     script:
         "../workflow_scripts/evaluate_judge.py"

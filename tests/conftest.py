@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -9,6 +10,15 @@ import pytest
 CACHE = ROOT / "tests" / ".cache"
 
 
+def pytest_collection_modifyitems(items):
+    """Two xdist groups (`make test` runs two workers, --dist loadgroup): the default run with the
+    checks of its artifacts on one worker, everything else (unit, DAG and SLURM tests, which mostly
+    wait on the scheduler) on the other, side by side."""
+    for item in items:
+        group = "default_run" if "default_run" in getattr(item, "fixturenames", ()) else "rest"
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir():
     """SmolLM2-135M-Instruct as a plain HF folder, prepared once (as rule prepare_model does)."""
@@ -16,10 +26,14 @@ def tiny_model_dir():
 
     from judgerl.models import prepare
 
+    from filelock import FileLock
+
     target = CACHE / "smollm2-135m"
-    if not (target / "config.json").exists():
-        spec = yaml.safe_load((ROOT / "config.yaml").read_text())["models"]["smollm2-135m"]
-        prepare(spec, target)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(CACHE / "smollm2-135m.lock")):  # two test workers may ask at once
+        if not (target / "config.json").exists():
+            spec = yaml.safe_load((ROOT / "config.yaml").read_text())["models"]["smollm2-135m"]
+            prepare(spec, target)
     return target
 
 
@@ -44,6 +58,9 @@ def default_run(tmp_path_factory):
 
     from test_workflow_dag import WORKFLOW
 
+    if os.environ.get("E2E_RUN_DIR"):  # iterate on the checks against a finished run of this tree
+        workdir = Path(os.environ["E2E_RUN_DIR"])
+        return workdir, yaml.safe_load((workdir / "config.yaml").read_text())
     workdir = tmp_path_factory.mktemp("e2e")
     for name in WORKFLOW:
         src = ROOT / name

@@ -23,6 +23,7 @@ from judgerl.verdicts import expected_score
 from test_workflow_dag import WORKFLOW, planned_jobs
 
 ROOT = Path(__file__).resolve().parents[1]
+PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
@@ -233,9 +234,8 @@ def test_policy_scores_table_recomputed_from_score_files(run):
     for name in (n for n in cfg["policy_runs"] if is_pairwise(cfg, n)):
         start = table.filter((pl.col("run") == name) & (pl.col("step") == 0) & (pl.col("scorer") == "judge"))
         assert start["mean"][0] == pytest.approx(0.5)
-    for run_name in cfg["policy_runs"]:
-        png = workdir / f"results/figures/policy_scores_{run_name}.png"
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for figure in ("fig3", "fig4", "fig5", "fig8", "fig10"):
+        assert (workdir / f"results/figures/{figure}.png").read_bytes()[:8] == PNG
 
 
 def test_adversarial_rates_recomputed_from_the_answers(run):
@@ -257,6 +257,133 @@ def test_adversarial_rates_recomputed_from_the_answers(run):
                 and row["pattern"] in f["patterns"]}
         assert kept == {a["id"] for a in hits}
     assert (workdir / "results/figures/adversarial_rates.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_arena_hard_recomputed_from_the_judgments(run):
+    from judgerl import arena
+
+    workdir, cfg = run
+    ah = cfg["arena_hard"]
+    questions = read_jsonl(workdir / ah["questions"])
+    baseline = {a["uid"]: a for a in read_jsonl(workdir / "results/arena_hard/baseline_answers.jsonl")}
+    assert set(baseline) == {q["uid"] for q in questions}
+    assert {a["model"] for a in baseline.values()} == {"smollm2-135m-t1"}
+    contestants = {"smollm2-135m": ("smollm2-135m", None, 0)}
+    for runs in ah["tables"].values():
+        for name in runs:
+            contestants[name] = ("smollm2-135m", name, cfg["training"]["policy_grpo"]["max_steps"])
+    judgments, answers = {}, {}
+    for name in contestants:
+        answers[name] = {a["uid"]: a for a in read_jsonl(workdir / f"results/arena_hard/answers/{name}.jsonl")}
+        judgments[name] = read_jsonl(workdir / f"results/arena_hard/judgments/{name}.jsonl")
+        assert set(answers[name]) == {q["uid"] for q in questions}
+        for a in answers[name].values():  # arena-hard's answer layout, with the style counts of the answer
+            assert a["model"] == name and a["messages"][-1]["role"] == "assistant"
+            text = arena.answer_text(a)
+            assert {k: v for k, v in a["metadata"].items() if k != "token_len"} == {
+                k: v for k, v in arena.answer_metadata(text, 0).items() if k != "token_len"}
+        for j in judgments[name]:  # game 1: the baseline is A; game 2: the contestant is
+            assert len(j["games"]) == 2 and all(g["score"] in arena.LABELS for g in j["games"])
+            assert j["model"] == name and j["baseline"] == "smollm2-135m-t1"
+    info = [{"contestant": n, "policy": p, "run": r, "step": s} for n, (p, r, s) in contestants.items()]
+    expected = arena.score_rows(info, judgments, answers, baseline, weight=ah["weight"],
+                                rounds=ah["bootstrap_rounds"], seed=cfg["seed"])
+    table = pl.read_csv(workdir / "results/tables/arena_hard.csv")
+    assert len(table) == len(contestants) * 2 * 2  # categories x style control
+    for want in expected:
+        got = table.filter((pl.col("contestant") == want["contestant"]) & (pl.col("category") == want["category"])
+                           & (pl.col("style_control") == want["style_control"]))
+        assert got["score"][0] == pytest.approx(want["score"]) and got["battle_rows"][0] == want["battle_rows"]
+        # Without style control the score is the bootstrap mean of the contestant's own battle rows.
+        if not want["style_control"]:
+            rows = [x for j in judgments[want["contestant"]] if j["category"] == want["category"]
+                    for x in arena.battle_rows(j, ah["weight"])]
+            assert len(rows) == want["battle_rows"]
+            assert want["ci_low"] - 1e-9 <= 100 * sum(rows) / len(rows) <= want["ci_high"] + 1e-9
+    for name, runs in ah["tables"].items():
+        paper = pl.read_csv(workdir / f"results/tables/{name}.csv")
+        assert paper["model"].to_list() == [m for r in runs for m in ("smollm2-135m", r)]
+        assert "Hard prompts (style control)" in paper.columns
+        assert "90% bootstrap interval" in (workdir / f"results/tables/{name}.md").read_text()
+
+
+def test_master_key_table_recomputed_from_the_probes(run):
+    from judgerl.probes import MASTER_KEYS
+
+    workdir, cfg = run
+    probe = cfg["master_key"]
+    long = pl.read_csv(workdir / "results/tables/master_key_long.csv")
+    assert set(long["judge"]) == set(cfg["judges"])
+    for name, judge in cfg["judges"].items():
+        records = read_jsonl(workdir / f"results/judges/{name}/eval/master_key.jsonl")
+        pairwise = judge.get("format") == "pairwise"
+        assert len(records) == probe["instructions"] * len(MASTER_KEYS) * (2 if pairwise else 1)
+        for r in records:
+            if pairwise:  # a false positive prefers the probe, whichever side it is shown on
+                assert r["false_positive"] == (r["verdict"] == (1 if r["order"] == "key_first" else 2))
+            else:
+                assert r["false_positive"] == (r["verdict"] >= probe["pass_score"])
+        for key in MASTER_KEYS:
+            mine = [r for r in records if r["key"] == key]
+            row = long.filter((pl.col("judge") == name) & (pl.col("key") == key))
+            assert row["probes"][0] == len(mine)
+            assert row["false_positive_rate"][0] == pytest.approx(sum(r["false_positive"] for r in mine) / len(mine))
+    wide = pl.read_csv(workdir / "results/tables/master_key.csv")
+    assert {"content_free", "adversarial", *MASTER_KEYS} <= set(wide.columns)
+
+
+def test_hacking_onset_recomputed_from_the_scores(run):
+    workdir, cfg = run
+    scores = pl.read_csv(workdir / "results/tables/policy_scores.csv").filter(
+        pl.col("metric").is_in(["score", "win_rate"]))
+    onset = pl.read_csv(workdir / "results/tables/hacking_onset.csv")
+    assert set(onset["run"]) == set(cfg["policy_runs"])
+    for row in onset.iter_rows(named=True):
+        series = {s: dict(zip(*scores.filter((pl.col("run") == row["run"]) & (pl.col("scorer") == s))
+                             .sort("step").select("step", "mean").get_columns()))
+                  for s in ("gold", "judge")}
+        best = max(series["gold"].values())
+        peak = min(s for s, v in series["gold"].items() if v == best)
+        last = max(series["gold"])
+        assert row["gold_peak_step"] == peak
+        hacking = last > peak and series["judge"][last] > series["judge"][peak] and series["gold"][last] < best
+        assert row["hacking"] == hacking and (row["onset_step"] == peak if hacking else row["onset_step"] is None)
+        log = pl.read_csv(workdir / f"results/policies/{row['run']}/train_log.csv")
+        kl = log.filter(pl.col("step") == last)["rewards/kl_to_initial/mean"][0]
+        assert row["sqrt_kl_final"] == pytest.approx(math.sqrt(max(kl, 0.0)))
+    assert (workdir / "results/figures/overoptimization.png").read_bytes()[:8] == PNG
+
+
+def test_gold_robustness_rerates_flagged_and_template_answers(run):
+    from judgerl.probes import MASTER_KEYS
+
+    workdir, cfg = run
+    verdicts = read_jsonl(workdir / "results/adversarial/gold_robustness.jsonl")
+    flagged = read_jsonl(workdir / "results/adversarial/flagged.jsonl")
+    templates = [k for k, (kind, _) in MASTER_KEYS.items() if kind == "adversarial"]
+    n_items = len(flagged) + cfg["master_key"]["instructions"] * len(templates)
+    assert len(verdicts) == n_items * 3  # three wordings of the gold prompt
+    assert {v["wording"] for v in verdicts} == {"study", "plain", "warned"}
+    table = pl.read_csv(workdir / "results/tables/gold_robustness.csv")
+    for row in table.iter_rows(named=True):
+        mine = [v for v in verdicts if v["source"] == row["source"] and v["wording"] == row["wording"]]
+        assert row["n"] == len(mine)
+        assert row["pass_rate"] == pytest.approx(sum(v["passes"] for v in mine) / len(mine))
+
+
+def test_report_has_every_table_and_figure_captioned(run, tmp_path):
+    workdir, _ = run
+    report = tmp_path / "report.html"
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--report", str(report)], cwd=workdir,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    html = report.read_text()
+    for caption in ("Krippendorff's alpha (x100) of untuned", "Table 2: reasoning judges", "Master-key probe",
+                    "Arena-Hard-V2 scores of every contestant", "fig10: Policies trained against pairwise judges",
+                    "Over-optimization (Gao et al., 2022)", "robustness check"):
+        assert caption in html, caption
+    for artifact in ("fig2.png", "fig5.png", "overoptimization.png", "table1.csv", "table6.csv", "master_key.csv"):
+        assert artifact in html, artifact
 
 
 def test_killed_policy_training_resumes_without_repeating_steps(run):

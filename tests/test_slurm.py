@@ -28,10 +28,11 @@ if not _cluster_answers():
     pytest.skip("no SLURM cluster here (start one with .ci/slurm-up.sh, then set SLURM_TEST=1)",
                 allow_module_level=True)
 
-# The test split's candidates and gold verdicts are made again, through the scheduler, from the
-# data of the default run (conftest.default_run); the judge SFT below trains on its gold.
-TARGETS = ["results/gold/high/judge_test.jsonl"]
-RULES = {"generate_candidates", "annotate_gold"}
+# The judge data are made from scratch through the scheduler, model preparation included; the
+# judge SFT below trains on them. The module runs beside the default run (conftest: its own xdist
+# group), and spends most of its time waiting on the executor's status checks.
+TARGETS = [f"results/gold/high/{split}.jsonl" for split in ("judge_train", "judge_val", "judge_test")]
+RULES = {"prepare_model", "make_splits", "generate_candidates", "annotate_gold"}
 
 
 def slurm_snakemake(workdir, *args, timeout=1800):
@@ -54,16 +55,11 @@ def our_jobs(workdir) -> list[tuple[str, str, str]]:
 
 
 @pytest.fixture(scope="module")
-def cluster_run(default_run, tmp_path_factory):
-    source, _ = default_run
+def cluster_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("slurm")
     for name in WORKFLOW:
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, workdir / name)
-    for part in ("results/models", "results/data", "results/gold/high", ".snakemake/metadata"):
-        shutil.copytree(source / part, workdir / part)  # modification times kept: nothing looks stale
-    for made_again in ("results/data/candidates/judge_test.jsonl", "results/gold/high/judge_test.jsonl"):
-        (workdir / made_again).unlink()
     proc = slurm_snakemake(workdir, *TARGETS)
     assert proc.returncode == 0, f"{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
     return workdir

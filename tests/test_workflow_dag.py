@@ -16,7 +16,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-WORKFLOW = ["Snakefile", "rules", "schemas", "workflow_scripts", "config.yaml", "configs", "resources", "profiles", "envs"]
+WORKFLOW = ["Snakefile", "rules", "schemas", "workflow_scripts", "config.yaml", "configs", "resources", "profiles", "envs",
+            "report"]
 
 
 def snakemake(workdir, *args, check=True):
@@ -101,16 +102,21 @@ def test_default_dag_has_every_stage(workflow):
         "score_answers_by_gold",
         "judge_agreement_table", "judge_tables", "plot_judge_agreement", "policy_scores_table",
         "plot_policy_scores", "detect_adversarial", "plot_adversarial_rates", "all",
+        "master_key_table", "overoptimization", "gold_robustness",
+        "generate_arena_answers", "generate_arena_baseline", "judge_arena", "arena_hard_tables",
     }
 
 
-def plots_of_every_run(workdir):
-    runs = yaml.safe_load((workdir / "config.yaml").read_text())["policy_runs"]
-    return {("plot_policy_scores", f"run={run}") for run in runs}
+def test_default_draws_the_paper_figures_its_runs_fill(workflow):
+    # Runs against pointwise NR, pointwise R, rubric NR and pairwise R judges: Figs. 3 and 4 (NR),
+    # 5 (R), 8 (rubrics) and 10 (pairwise). RL-only (7) and effort (9) runs are in the paper config.
+    assert {w for rule, w in planned_jobs(workflow) if rule == "plot_policy_scores"} == FIGURES
 
 
+FIGURES = {f"figure=fig{n}" for n in (3, 4, 5, 8, 10)}
+POLICY_FIGURES = {("plot_policy_scores", figure) for figure in FIGURES}
 REPORT = {("judge_agreement_table", ""), ("judge_tables", ""), ("plot_judge_agreement", ""),
-          ("policy_scores_table", ""), ("all", "")}
+          ("master_key_table", ""), ("policy_scores_table", ""), ("overoptimization", ""), ("all", "")}
 
 
 def test_editing_one_judge_reruns_only_its_branch(materialised):
@@ -128,8 +134,9 @@ def test_editing_one_judge_reruns_only_its_branch(materialised):
         ("score_answers_by_gold", f"run={run}"),
         ("detect_adversarial", ""),
         ("plot_adversarial_rates", ""),
+        ("gold_robustness", ""),  # re-rates what the detectors flag
         *REPORT,
-        *plots_of_every_run(workflow),
+        *POLICY_FIGURES,
     }
 
 
@@ -144,6 +151,7 @@ def test_changing_a_gold_effort_reruns_exactly_the_judges_that_learn_from_it(mat
         ("judge_agreement_table", ""),
         ("judge_tables", ""),
         ("plot_judge_agreement", ""),
+        ("master_key_table", ""),
         ("all", ""),
     }
     # A judge of that effort used as a reward takes its policy run with it, and only that run.
@@ -160,8 +168,39 @@ def test_judge_rl_settings_do_not_touch_sft(materialised):
     grpo_judges = {"r-135m", "rl-r-135m", "pw-r-135m"}
     assert {w for rule, w in rerun if rule == "train_judge_grpo"} == {f"judge={j}" for j in grpo_judges}
     assert not any(rule == "train_judge_sft" for rule, _ in rerun)
-    # A judge without GRPO stands; only its run's figure is redrawn from the shared table.
-    assert {job for job in rerun if job[1].endswith("-nr-135m")} == {("plot_policy_scores", "run=smollm2-vs-nr-135m")}
+    # A judge without GRPO stands, and so does its run.
+    assert not {job for job in rerun if job[1].endswith("-nr-135m")}
+    # The Arena-Hard contestants trained against the retrained judges answer and are judged again;
+    # the initial policy and the baseline stand.
+    assert {w for rule, w in rerun if rule == "judge_arena"} == {
+        "contestant=smollm2-vs-r-135m", "contestant=smollm2-vs-pw-r-135m"}
+    assert not any(rule == "generate_arena_baseline" for rule, _ in rerun)
+
+
+ARENA_CONTESTANTS = {"contestant=smollm2-135m", "contestant=smollm2-vs-r-135m", "contestant=smollm2-vs-pw-r-135m"}
+
+
+def test_changing_the_arena_judge_rejudges_only_arena_hard(materialised):
+    edit_config(materialised, lambda c: c["arena_hard"]["judge"].update(temperature=0.5))
+    assert planned_jobs(materialised) == {
+        *{("judge_arena", c) for c in ARENA_CONTESTANTS}, ("arena_hard_tables", ""), ("all", "")}
+
+
+def test_changing_an_arena_baseline_reanswers_only_the_baseline(materialised):
+    edit_config(materialised, lambda c: c["arena_hard"]["baselines"]["creative_writing"]["sampling"].update(
+        temperature=0.8))
+    assert planned_jobs(materialised) == {
+        ("generate_arena_baseline", ""), *{("judge_arena", c) for c in ARENA_CONTESTANTS},
+        ("arena_hard_tables", ""), ("all", "")}
+
+
+def test_master_key_settings_rerun_judge_evaluations_and_the_gold_check(materialised):
+    edit_config(materialised, lambda c: c["master_key"].update(pass_score=7))
+    rerun = planned_jobs(materialised)
+    judges = yaml.safe_load((materialised / "config.yaml").read_text())["judges"]
+    assert {w for rule, w in rerun if rule == "evaluate_judge"} == {f"judge={j}" for j in judges}
+    assert ("gold_robustness", "") in rerun and ("master_key_table", "") in rerun
+    assert not any(rule.startswith(("train_", "annotate_", "score_", "generate_", "judge_arena")) for rule, _ in rerun)
 
 
 def test_untuned_judges_are_evaluated_from_the_base_model(workflow):
@@ -252,6 +291,15 @@ def test_paper_config_lists_every_artifact(workflow):
     assert re.search(r"resources: .*gpu=8", policy)  # 4 trainer GPUs + 4 for the judge server
     gold = next(b for b in blocks if "rule annotate_gold:" in b)
     assert not re.search(r"gpu=[1-9]", gold)
+    # Arena-Hard-V2: arena-hard-auto's files fetched once; Llama and its two table runs answer, and
+    # GPT-4.1 (over HTTP, no GPU) judges each against the fetched baselines.
+    assert counts["fetch_arena_hard"] == counts["generate_arena_baseline"] == counts["arena_hard_tables"] == 1
+    assert counts["generate_arena_answers"] == counts["judge_arena"] == 3
+    judged = next(b for b in blocks if "rule judge_arena:" in b)
+    assert "results/arena_hard/baseline_answers.jsonl" in judged and not re.search(r"gpu=[1-9]", judged)
+    fetch = next(b for b in blocks if "rule fetch_arena_hard:" in b)
+    assert "results/arena_hard/source/data/arena-hard-v2.0/model_answer/o3-mini-2025-01-31.jsonl" in fetch
+    assert counts["master_key_table"] == 1 and counts["plot_policy_scores"] == 7  # fig3-5, fig7-10
 
 
 def test_single_gpu_config_asks_for_one_gpu_per_job(workflow):

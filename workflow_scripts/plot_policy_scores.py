@@ -1,6 +1,10 @@
-"""Rule plot_policy_scores: gold and training-judge score against step, for one run."""
+"""Rule plot_policy_scores: one of the paper's policy figures (fig3-fig5, fig7-fig10): score against
+policy GRPO step, one panel per scorer (gold judge, training judge) and policy model, one line per
+run, labelled by its judge; 95% bootstrap bands. Pointwise runs: the verdict score 0-9; pairwise
+runs: the win rate against the baseline's answers."""
 
 import sys
+import textwrap
 
 sys.path.insert(0, snakemake.scriptdir)  # the judgerl library sits beside this script
 
@@ -9,33 +13,39 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import polars as pl
+from matplotlib.ticker import MaxNLocator
 
 from judgerl import files, runtime
 
 runtime.setup(snakemake)
-run = snakemake.wildcards.run
-frame = pl.read_csv(snakemake.input[0]).filter(pl.col("run") == run)
-if frame.is_empty():
-    raise ValueError(f"{snakemake.input[0]} has no rows for run {run}")
+figure, runs = snakemake.params.figure, snakemake.params.runs
+frame = pl.read_csv(snakemake.input[0]).filter(pl.col("run").is_in(list(runs)) & pl.col("metric").is_in(["score", "win_rate"]))
+missing = sorted(set(runs) - set(frame["run"]))
+if missing:
+    raise ValueError(f"{snakemake.input[0]} has no scores of runs {missing}")
 
-titles = {"score": "score (0-9)", "expected_score": "expected score", "win_rate": "win rate against baseline"}
-metrics = [m for m in titles if m in set(frame["metric"])]
-fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.4), sharex=True, squeeze=False)
-axes = axes[0]
-labels = {"gold": "gold judge", "judge": f"training judge ({frame['judge'][0]})"}
-for ax, metric in zip(axes, metrics):
-    title = titles[metric]
-    for scorer, colour in (("gold", "tab:orange"), ("judge", "tab:blue")):
-        part = frame.filter((pl.col("scorer") == scorer) & (pl.col("metric") == metric)).sort("step")
-        if part.is_empty():
-            continue
-        ax.plot(part["step"], part["mean"], marker="o", color=colour, label=labels[scorer])
-        ax.fill_between(part["step"], part["ci_low"], part["ci_high"], color=colour, alpha=0.2)
-    ax.set_xlabel("policy GRPO step")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-axes[0].legend(fontsize=8)
-fig.suptitle(f"{run}: policy test prompts")
+policies = sorted({spec["policy"] for spec in runs.values()})
+scorer_titles = {"gold": "gold judge", "judge": "training judge"}
+fig, axes = plt.subplots(len(figure["scorers"]), len(policies), figsize=(4.6 * len(policies), 3.3 * len(figure["scorers"])),
+                         sharex=True, squeeze=False)
+for row, scorer in enumerate(figure["scorers"]):
+    for col, policy in enumerate(policies):
+        ax = axes[row][col]
+        for run, spec in runs.items():
+            if spec["policy"] != policy:
+                continue
+            part = frame.filter((pl.col("run") == run) & (pl.col("scorer") == scorer)).sort("step")
+            line, = ax.plot(part["step"], part["mean"], marker="o", label=spec["judge"])
+            ax.fill_between(part["step"], part["ci_low"], part["ci_high"], color=line.get_color(), alpha=0.15)
+        metric = "win rate" if set(frame.filter(pl.col("run").is_in([r for r, s in runs.items() if s["policy"] == policy]))["metric"]) == {"win_rate"} else "score (0-9)"
+        ax.set_title(f"{policy}: {scorer_titles[scorer]}", fontsize=9)
+        ax.set_ylabel(metric)
+        ax.set_xlabel("policy GRPO step")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, title="training judge", title_fontsize=7)
+title = f"{snakemake.wildcards.figure}: {figure['title']}"
+fig.suptitle("\n".join(textwrap.wrap(title, 48 * len(policies))), fontsize=10)
 fig.tight_layout()
 with files.atomic_path(snakemake.output[0]) as tmp:
     fig.savefig(tmp, dpi=120, format="png")

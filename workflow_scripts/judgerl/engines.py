@@ -93,6 +93,11 @@ class LocalEngine:
     def _candidate_probs(self, prefixes: list[str], token_ids: list[int]) -> list[list[float]]:
         raise NotImplementedError
 
+    def continuation_logprobs(self, prefixes: list[str], continuations: list[str]) -> list[list[float]]:
+        """log p(continuation | prefix) of every continuation after every (rendered) prefix: how a
+        forced multi-token verdict, such as an Arena-Hard label, is read."""
+        raise EngineError(f"{type(self).__name__} cannot score continuations; use the transformers backend")
+
 
 def score_token_ids(tokenizer, prefix: str = POINTWISE.prefix) -> list[int]:
     """Token ids of the digits 0..9 as they follow a verdict prefix; checked, not assumed."""
@@ -175,6 +180,26 @@ class TransformersEngine(LocalEngine):
             probs = torch.softmax(logits.float(), dim=-1)[:, ids]
             for row, i in enumerate(idx):
                 out[i] = probs[row].tolist()
+        return out
+
+    def continuation_logprobs(self, prefixes: list[str], continuations: list[str]) -> list[list[float]]:
+        torch = self.torch
+        tails = [self.tokenizer.encode(c, add_special_tokens=False) for c in continuations]
+        out = []
+        for prefix in prefixes:
+            head = self.tokenizer.encode(prefix, add_special_tokens=False)
+            # One batch per prefix: its continuations, right-padded after the shared head.
+            width = max(map(len, tails))
+            pad = self.tokenizer.pad_token_id
+            ids = torch.tensor([head + t + [pad] * (width - len(t)) for t in tails], device=self.device)
+            with torch.inference_mode():
+                logits = self.model(input_ids=ids).logits[:, len(head) - 1 : -1, :].float()
+            logp = torch.log_softmax(logits, dim=-1)
+            scores = []
+            for row, tail in enumerate(tails):
+                picked = logp[row, torch.arange(len(tail)), torch.tensor(tail, device=self.device)]
+                scores.append(float(picked.sum()))
+            out.append(scores)
         return out
 
 

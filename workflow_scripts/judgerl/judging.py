@@ -105,12 +105,13 @@ def judge_verdicts(engine, conversations: list[list[dict]], settings: JudgeSetti
 
 
 def judge_pointwise(engine, instructions: list[str], responses: list[str], settings: JudgeSettings,
-                    rubrics: list[str | None] | None = None) -> list[dict]:
-    """Scores 0..9 of (instruction, response): score, parsed_score, probs, expected_score, trace."""
+                    rubrics: list[str | None] | None = None, wording: str = "study") -> list[dict]:
+    """Scores 0..9 of (instruction, response): score, parsed_score, probs, expected_score, trace.
+    `wording` picks another wording of the prompt (prompts.WORDINGS), for the robustness check."""
     if len(instructions) != len(responses):
         raise ValueError("instructions and responses differ in length")
     rubrics = rubrics or [None] * len(instructions)
-    conversations = [judge_messages(POINTWISE, settings.mode, i, [r], rb)
+    conversations = [judge_messages(POINTWISE, settings.mode, i, [r], rb, wording)
                      for i, r, rb in zip(instructions, responses, rubrics)]
     records = judge_verdicts(engine, conversations, settings, POINTWISE)
     for r in records:
