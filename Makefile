@@ -24,7 +24,7 @@ dry-run: setup
 	$(BIN)/snakemake --dry-run --quiet
 
 test: setup
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=15 tests
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15 tests
 
 lint: setup
 	$(BIN)/snakefmt --check Snakefile rules/

@@ -10,13 +10,16 @@ import pytest
 CACHE = ROOT / "tests" / ".cache"
 
 
+# `make test` runs two pytest-xdist workers, a test module on one worker (--dist loadfile, in this
+# order: --no-loadscope-reorder). The two long modules come first, so they start side by side: the
+# default run with the checks of its artifacts on one worker, the SLURM tests (mostly waiting on
+# the scheduler) and then every other module on the other.
+LONG_MODULES = ("test_end_to_end.py", "test_slurm.py")
+
+
 def pytest_collection_modifyitems(items):
-    """Two xdist groups (`make test` runs two workers, --dist loadgroup): the default run with the
-    checks of its artifacts on one worker, everything else (unit, DAG and SLURM tests, which mostly
-    wait on the scheduler) on the other, side by side."""
-    for item in items:
-        group = "default_run" if "default_run" in getattr(item, "fixturenames", ()) else "rest"
-        item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: LONG_MODULES.index(item.path.name) if item.path.name in LONG_MODULES
+               else len(LONG_MODULES))
 
 
 @pytest.fixture(scope="session")
