@@ -58,3 +58,16 @@ def test_resumable_jsonl_finish_writes_only_the_kept_rows(tmp_path):
     progress.add([{"key": k, "v": v} for k, v in (("a", 1), ("b", 2), ("c", 3))])
     rows = progress.finish(["a", "b", "c"], keep=lambda rows: [r for r in rows if r["v"] != 2])
     assert [r["key"] for r in rows] == ["a", "c"] == [r["key"] for r in read_jsonl(out)]
+
+
+def test_a_checkpoint_cut_short_is_not_resumed_from(tmp_path):
+    from judgerl.training import last_checkpoint
+
+    for n in (1, 2, 10):
+        (tmp_path / f"checkpoint-{n}").mkdir()
+    (tmp_path / "checkpoint-1" / "trainer_state.json").write_text("{}")
+    (tmp_path / "checkpoint-2" / "trainer_state.json").write_text("{}")
+    (tmp_path / "checkpoint-10" / "model.safetensors").write_text("cut by the kill")  # no trainer state yet
+    assert last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-2")  # by step number, not by name
+    assert not (tmp_path / "checkpoint-10").exists()
+    assert last_checkpoint(tmp_path / "missing") is None

@@ -31,7 +31,7 @@ if not _cluster_answers():
 # The judge data are made from scratch through the scheduler, model preparation included; the
 # judge SFT below trains on them. The module runs beside the default run (conftest: its own xdist
 # group), and spends most of its time waiting on the executor's status checks.
-TARGETS = [f"results/gold/high/{split}.jsonl" for split in ("judge_train", "judge_val", "judge_test")]
+TARGETS = [f"results/gold/high/{split}.jsonl" for split in ("judge_train", "judge_val")]
 RULES = {"prepare_model", "make_splits", "generate_candidates", "annotate_gold"}
 
 
@@ -81,26 +81,28 @@ def test_a_training_killed_at_its_time_limit_resumes_from_its_checkpoint(cluster
 
     path = cluster_run / "config.yaml"
     cfg = yaml.safe_load(path.read_text())
-    cfg["training"]["judge_sft"]["num_train_epochs"] = 14  # one step and one checkpoint per epoch (6-12 s)
+    # One example per step and a checkpoint (with validation) after every step: 16 steps of 8-20 s,
+    # so a whole checkpoint exists well before the kill (60-95 s in) even while the default run
+    # shares the CPUs, and the job cannot finish before it.
+    cfg["training"]["judge_sft"].update(num_train_epochs=2, per_device_train_batch_size=1, save_steps=1)
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     target = "results/judges/nr-135m/sft"
     work = cluster_run / "results/judges/nr-135m/sft.work/trainer"
 
-    # Both CPUs for the one job: epochs of ~10 s, so the kill (60-95 s in) lands near the end and
-    # the resumed job is short (the executor's status checks back off as a job runs on).
-    threads = ("--set-threads", "train_judge_sft=2")
-    killed = slurm_snakemake(cluster_run, target, *threads, "--set-resources", "train_judge_sft:runtime=1")
+    killed = slurm_snakemake(cluster_run, target, "--set-resources", "train_judge_sft:runtime=1")
     assert killed.returncode != 0
     assert [state for _, rule, state in our_jobs(cluster_run) if rule == "train_judge_sft"] == ["TIMEOUT"]
     assert not (cluster_run / target).exists()  # nothing half-trained looks finished
-    from transformers.trainer_utils import get_last_checkpoint
+    from judgerl.training import last_checkpoint
 
-    last = get_last_checkpoint(str(work))  # a checkpoint cut by the kill does not count
+    # A checkpoint cut by the kill does not count (and is cleared; seen when the kill fell inside
+    # the first save).
+    last = last_checkpoint(work)
     assert last is not None, list(work.iterdir())
     step = int(Path(last).name.split("-")[1])
-    assert 0 < step < 14
+    assert 0 < step < 16
 
-    resumed = slurm_snakemake(cluster_run, target, *threads, "--rerun-incomplete")
+    resumed = slurm_snakemake(cluster_run, target, "--rerun-incomplete")
     assert resumed.returncode == 0, f"{resumed.stdout[-4000:]}\n{resumed.stderr[-4000:]}"
     log = (cluster_run / "logs/train_judge_sft/nr-135m.log").read_text()
     assert f"resuming from results/judges/nr-135m/sft.work/trainer/checkpoint-{step}" in log
@@ -109,4 +111,4 @@ def test_a_training_killed_at_its_time_limit_resumes_from_its_checkpoint(cluster
     import polars as pl
 
     history = pl.read_csv(cluster_run / target / "train_log.csv")
-    assert history["epoch"].max() == pytest.approx(14)
+    assert history["epoch"].max() == pytest.approx(2)

@@ -185,20 +185,28 @@ class TransformersEngine(LocalEngine):
     def continuation_logprobs(self, prefixes: list[str], continuations: list[str]) -> list[list[float]]:
         torch = self.torch
         tails = [self.tokenizer.encode(c, add_special_tokens=False) for c in continuations]
+        width = max(map(len, tails))
+        pad = self.tokenizer.pad_token_id
+        # Fed after the prefix: each continuation but its last token (that one is only scored).
+        rest = torch.tensor([t[:-1] + [pad] * (width - len(t)) for t in tails], device=self.device)
         out = []
         for prefix in prefixes:
-            head = self.tokenizer.encode(prefix, add_special_tokens=False)
-            # One batch per prefix: its continuations, right-padded after the shared head.
-            width = max(map(len, tails))
-            pad = self.tokenizer.pad_token_id
-            ids = torch.tensor([head + t + [pad] * (width - len(t)) for t in tails], device=self.device)
+            head = torch.tensor([self.tokenizer.encode(prefix, add_special_tokens=False)], device=self.device)
             with torch.inference_mode():
-                logits = self.model(input_ids=ids).logits[:, len(head) - 1 : -1, :].float()
-            logp = torch.log_softmax(logits, dim=-1)
+                # The shared prefix once; its cache then serves every continuation (right-padded,
+                # so the padding comes after every token that is scored).
+                first = self.model(input_ids=head, use_cache=True)
+                cache = first.past_key_values
+                cache.batch_repeat_interleave(len(tails))
+                logits = self.model(input_ids=rest, past_key_values=cache).logits.float() if width > 1 else None
+            start = torch.log_softmax(first.logits[0, -1].float(), dim=-1)
             scores = []
             for row, tail in enumerate(tails):
-                picked = logp[row, torch.arange(len(tail)), torch.tensor(tail, device=self.device)]
-                scores.append(float(picked.sum()))
+                total = float(start[tail[0]])
+                if len(tail) > 1:
+                    logp = torch.log_softmax(logits[row, : len(tail) - 1], dim=-1)
+                    total += float(logp[torch.arange(len(tail) - 1), torch.tensor(tail[1:], device=self.device)].sum())
+                scores.append(total)
             out.append(scores)
         return out
 

@@ -32,14 +32,27 @@ def work_dir(output: str | Path) -> Path:
 
 
 def last_checkpoint(trainer_dir: Path) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
+    """The newest whole TRL checkpoint to resume from, or None.
 
+    A kill during a save (a scheduler's time limit) leaves a checkpoint folder without the trainer
+    state, which the Trainer writes last: it does not count, and the main process removes it, so
+    that the step is saved afresh when training gets there again.
+    """
+    import os
+
+    trainer_dir = Path(trainer_dir)
     if not trainer_dir.is_dir():
         return None
-    found = get_last_checkpoint(str(trainer_dir))
-    if found:
-        log.info("resuming from %s", found)
-    return found
+    found = sorted((p for p in trainer_dir.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()),
+                   key=lambda p: int(p.name.split("-")[-1]), reverse=True)
+    for path in found:
+        if (path / "trainer_state.json").is_file():
+            log.info("resuming from %s", path)
+            return str(path)
+        log.warning("%s was cut short (no trainer_state.json): not resumed from", path)
+        if os.environ.get("RANK", "0") == "0":
+            shutil.rmtree(path, ignore_errors=True)
+    return None
 
 
 def checkpoint_step(path: str | None) -> int:
