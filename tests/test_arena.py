@@ -185,3 +185,59 @@ def test_questions_are_checked():
 def test_length_is_counted_by_the_configured_tokenizer(tiny_model_dir):
     count = arena.TokenCounter({"kind": "model", "path": str(tiny_model_dir)})
     assert count("Hello world, this is a test.") == 8
+
+
+QUESTIONS = [{"uid": "q1", "category": "hard_prompt", "prompt": "What is 2 + 2?"},
+             {"uid": "q2", "category": "creative_writing", "prompt": "A haiku about rain."}]
+
+
+def answer_file(model, texts):
+    return {uid: arena.answer_record(uid, model, "p", text, arena.answer_metadata(text, len(text.split())))
+            for uid, text in texts.items()}
+
+
+def test_games_through_an_openai_compatible_judge_are_parsed():
+    """The paper's path (GPT-4.1 over HTTP): the judge writes, the last label counts, an output
+    without a label is a null game and drops its question from the scores."""
+    from test_engines import FakeServer
+
+    from judgerl.engines import OpenAICompatibleEngine
+
+    def said(text):
+        return 200, {"choices": [{"message": {"content": text}, "finish_reason": "stop"}],
+                     "usage": {"completion_tokens": 9}}
+
+    server = FakeServer([said("My own answer: 4. Assistant B is right. [[B>>A]]"),
+                         said("A says 4, as mine does. Final verdict: [[A>B]]"),
+                         said("Both are fine poems. My final verdict is tie: [[A=B]]"),
+                         said("I cannot decide.")])
+    try:
+        engine = OpenAICompatibleEngine(server.url, "gpt-4.1", max_concurrency=1, top_logprobs=0)
+        judge = {"name": "gpt-4.1", "verdict": "parsed", "sampling": {"temperature": 0.0, "max_tokens": 16000}}
+        records = arena.judge_games(engine, QUESTIONS, answer_file("mine", {"q1": "4", "q2": "Rain falls"}),
+                                    answer_file("base", {"q1": "5", "q2": "Drops"}), judge)
+    finally:
+        server.close()
+    assert [[g["score"] for g in r["games"]] for r in records] == [["B>>A", "A>B"], ["A=B", None]]
+    assert all(r["judge"] == "gpt-4.1" and r["model"] == "mine" and r["baseline"] == "base" for r in records)
+    # Game 1 shows the baseline's answer first, game 2 the contestant's; the hard prompt asks the
+    # judge for its own answer first, creative writing does not.
+    first, second = (r["messages"][-1]["content"] for r in server.requests[:2])
+    assert first.index("5") < first.index("<|The End of Assistant A") < first.index("4")
+    assert second.index("4") < second.index("<|The End of Assistant A") < second.index("5")
+    assert "own answer" in server.requests[0]["messages"][0]["content"]
+    assert "own answer" not in server.requests[2]["messages"][0]["content"]
+    assert all(r["max_tokens"] == 16000 and "logprobs" not in r for r in server.requests)
+    assert arena.battle_rows(records[0]) == [1.0] * 3 + [1.0]  # B>>A in game 1, A>B in game 2: all wins
+    assert arena.battle_rows(records[1]) == []
+
+
+def test_games_of_a_local_judge_read_the_most_probable_label(tiny_engine):
+    judge = {"name": "gold", "verdict": "argmax", "sampling": {}}
+    records = arena.judge_games(tiny_engine, QUESTIONS, answer_file("mine", {"q1": "4", "q2": "Rain falls"}),
+                                answer_file("base", {"q1": "5", "q2": "Drops"}), judge)
+    for record in records:
+        for game in record["games"]:
+            logprobs = game["label_logprobs"]
+            assert game["score"] == arena.LABELS[logprobs.index(max(logprobs))]
+            assert game["judgment"] == f"{arena.VERDICT_PREFIX}{game['score']}]]"

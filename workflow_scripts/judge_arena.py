@@ -15,7 +15,7 @@ from collections import Counter
 sys.path.insert(0, snakemake.scriptdir)  # the judgerl library sits beside this script
 
 from judgerl import arena, files, runtime
-from judgerl.engines import LocalEngine, Sampling, make_engine
+from judgerl.engines import make_engine
 
 runtime.setup(snakemake, seed=snakemake.params.seed)
 log = logging.getLogger("judge_arena")
@@ -34,43 +34,12 @@ progress = files.ResumableJsonl(snakemake.output.judgments, key="uid")
 todo = [q for q in questions if not progress.done(q["uid"])]
 log.info("%d questions, %d already judged", len(questions), len(questions) - len(todo))
 
-
-def games(engine, chunk):
-    """Both games of every question in the chunk: [(label, judgment text), ...] in game order."""
-    conversations = []
-    for q in chunk:
-        mine, theirs = arena.answer_text(answers[q["uid"]]), arena.answer_text(baseline[q["uid"]])
-        conversations += [arena.judge_messages(q["category"], q["prompt"], theirs, mine),
-                          arena.judge_messages(q["category"], q["prompt"], mine, theirs)]
-    if judge["verdict"] == "argmax":
-        if not isinstance(engine, LocalEngine):
-            raise ValueError("arena_hard.judge.verdict 'argmax' needs a local judge (transformers backend)")
-        prefixes = [engine.render(c, None) + arena.VERDICT_PREFIX for c in conversations]
-        scores = engine.continuation_logprobs(prefixes, [f"{label}]]" for label in arena.LABELS])
-        out = []
-        for row in scores:
-            label = arena.LABELS[max(range(len(row)), key=row.__getitem__)]
-            out.append((label, f"{arena.VERDICT_PREFIX}{label}]]", [round(x, 4) for x in row]))
-        return out
-    completions = engine.complete(conversations, Sampling.from_config(judge["sampling"]))
-    return [(arena.parse_label(c.text), c.text, None) for c in completions]
-
-
 if todo:
     model_dir = snakemake.input.model[0] if snakemake.input.model else None
     engine = make_engine(model_dir, judge["spec"], judge["backend"], seed=snakemake.params.seed)
     for start in range(0, len(todo), CHUNK):
         chunk = todo[start : start + CHUNK]
-        results = games(engine, chunk)
-        records = []
-        for k, q in enumerate(chunk):
-            pair = results[2 * k : 2 * k + 2]
-            records.append({
-                "uid": q["uid"], "category": q["category"], "judge": judge["name"],
-                "model": answers[q["uid"]]["model"], "baseline": baseline[q["uid"]]["model"],
-                "games": [{"score": label, "judgment": text, **({"label_logprobs": lp} if lp else {})}
-                          for label, text, lp in pair],
-            })
+        records = arena.judge_games(engine, chunk, answers, baseline, judge)
         progress.add(records)
         log.info("judged %d / %d questions", len(questions) - len(todo) + start + len(chunk), len(questions))
 rows = progress.finish([q["uid"] for q in questions])

@@ -99,6 +99,39 @@ def parse_label(judgment: str | None) -> str | None:
     return label if label in _OUTCOME_A else None
 
 
+def judge_games(engine, questions: list[dict], answers: dict[str, dict], baseline: dict[str, dict],
+                judge: dict) -> list[dict]:
+    """Both games of every question, as arena-hard judgment records (uid, category, judge, model,
+    baseline, games). Game 1 shows the baseline as assistant A, game 2 the contestant.
+
+    judge: name, verdict (`parsed`: the judge writes its judgment, the last label counts;
+    `argmax`: the most probable label sequence after VERDICT_PREFIX, local engines only), sampling.
+    """
+    from judgerl.engines import LocalEngine, Sampling
+
+    conversations = []
+    for q in questions:
+        mine, theirs = answer_text(answers[q["uid"]]), answer_text(baseline[q["uid"]])
+        conversations += [judge_messages(q["category"], q["prompt"], theirs, mine),
+                          judge_messages(q["category"], q["prompt"], mine, theirs)]
+    if judge["verdict"] == "argmax":
+        if not isinstance(engine, LocalEngine):
+            raise ValueError("arena_hard.judge.verdict 'argmax' needs a local judge (transformers backend)")
+        prefixes = [engine.render(c, None) + VERDICT_PREFIX for c in conversations]
+        scores = engine.continuation_logprobs(prefixes, [f"{label}]]" for label in LABELS])
+        games = []
+        for row in scores:
+            label = LABELS[max(range(len(row)), key=row.__getitem__)]
+            games.append({"score": label, "judgment": f"{VERDICT_PREFIX}{label}]]",
+                          "label_logprobs": [round(x, 4) for x in row]})
+    else:
+        completions = engine.complete(conversations, Sampling.from_config(judge["sampling"]))
+        games = [{"score": parse_label(c.text), "judgment": c.text} for c in completions]
+    return [{"uid": q["uid"], "category": q["category"], "judge": judge["name"],
+             "model": answers[q["uid"]]["model"], "baseline": baseline[q["uid"]]["model"],
+             "games": games[2 * k : 2 * k + 2]} for k, q in enumerate(questions)]
+
+
 # ---- battles ---------------------------------------------------------------------------------
 
 def battle_rows(judgment: dict, weight: int = 3) -> list[float]:
