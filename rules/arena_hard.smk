@@ -27,7 +27,7 @@ rule generate_arena_answers:
         model=lambda wc: [arena_checkpoint(wc.contestant)],
         length_tokenizer=arena_length_tokenizer_input(),
     output:
-        answers="results/arena_hard/answers/{contestant}.jsonl",
+        answers=arena_answers("{contestant}"),
     log:
         "logs/arena_hard/answers/{contestant}.log",
     conda:
@@ -41,7 +41,7 @@ rule generate_arena_answers:
         name="{contestant}",
         spec=lambda wc: arena_policy_spec(wc.contestant),
         sampling=ARENA["answers"],
-        backend=ARENA.get("backend", config["evaluation"]["backend"]),
+        backend=arena_answer_backend(),
         length_tokenizer=arena_length_tokenizer(),
         seed=config["seed"],
     script:
@@ -51,14 +51,8 @@ rule generate_arena_answers:
 rule generate_arena_baseline:
     input:
         questions=arena_file(ARENA["questions"]),
-        models=[
-            model_dir(b["model"]) for b in ARENA["baselines"].values() if "model" in b
-        ],
-        given=[
-            arena_file(b["answers"])
-            for b in ARENA["baselines"].values()
-            if "answers" in b
-        ],
+        models=[b["model_dir"] for b in arena_baselines().values() if "model_dir" in b],
+        given=[b["answers"] for b in arena_baselines().values() if "answers" in b],
         length_tokenizer=arena_length_tokenizer_input(),
     output:
         answers=ARENA_BASELINE,
@@ -73,12 +67,7 @@ rule generate_arena_baseline:
         runtime=resource("generate_answers", "runtime", 120),
     params:
         baselines=arena_baselines(),
-        model_dirs={
-            category: model_dir(b["model"])
-            for category, b in ARENA["baselines"].items()
-            if "model" in b
-        },
-        backend=ARENA.get("backend", config["evaluation"]["backend"]),
+        backend=arena_answer_backend(),
         length_tokenizer=arena_length_tokenizer(),
         seed=config["seed"],
     script:
@@ -88,7 +77,7 @@ rule generate_arena_baseline:
 rule judge_arena:
     input:
         questions=arena_file(ARENA["questions"]),
-        answers="results/arena_hard/answers/{contestant}.jsonl",
+        answers=arena_answers("{contestant}"),
         baseline=ARENA_BASELINE,
         model=arena_judge_input(),
     output:
@@ -116,9 +105,7 @@ rule arena_hard_tables:
         judgments=expand(
             "results/arena_hard/judgments/{contestant}.jsonl", contestant=CONTESTANTS
         ),
-        answers=expand(
-            "results/arena_hard/answers/{contestant}.jsonl", contestant=CONTESTANTS
-        ),
+        answers=[arena_answers(c) for c in CONTESTANTS],
         baseline=ARENA_BASELINE,
     output:
         **{

@@ -426,6 +426,11 @@ def arena_answers(contestant):
     return f"results/arena_hard/answers/{contestant}.jsonl"
 
 
+def arena_answer_backend():
+    """How contestants and model baselines answer: `arena_hard.backend`, else evaluation's."""
+    return ARENA.get("backend", config["evaluation"]["backend"])
+
+
 def arena_checkpoint(contestant):
     if contestant in config["policy_runs"]:
         return policy_checkpoint(contestant, TRAINED_STEPS[-1])
@@ -461,6 +466,7 @@ def arena_baselines():
         else:
             out[category] = {
                 "name": base.get("name", base["model"]),
+                "model_dir": model_dir(base["model"]),
                 "spec": model_spec(base["model"]),
                 "sampling": base.get("sampling", ARENA["answers"]),
             }

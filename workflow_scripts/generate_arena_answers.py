@@ -6,6 +6,7 @@ file holds, per category, either the answers of a configured model made here or 
 arena-hard answer file (e.g. o3-mini's). Answers are kept as they are made; a rerun continues.
 """
 
+import json
 import logging
 import sys
 
@@ -37,7 +38,9 @@ if snakemake.rule == "generate_arena_answers":
     todo = [q for q in questions if not progress.done(q["uid"])]
     answer(snakemake.params.name, snakemake.input.model[0], snakemake.params.spec, snakemake.params.sampling, todo)
 else:
-    # Per category: a model answers here, or an answer file supplies them.
+    # Per category: an answer file supplies them, or a model answers here; a model that answers
+    # several categories with the same settings is loaded once for all of them.
+    by_model = {}
     for category, base in snakemake.params.baselines.items():
         todo = [q for q in questions if q["category"] == category and not progress.done(q["uid"])]
         if "answers" in base:
@@ -48,5 +51,8 @@ else:
                                f"e.g. {missing[:3]}")
             progress.add({**given[q["uid"]], "model": base["name"]} for q in todo)
         else:
-            answer(base["name"], snakemake.params.model_dirs[category], base["spec"], base["sampling"], todo)
+            key = json.dumps([base["name"], base["model_dir"], base["sampling"]], sort_keys=True)
+            by_model.setdefault(key, (base, []))[1].extend(todo)
+    for base, todo in by_model.values():
+        answer(base["name"], base["model_dir"], base["spec"], base["sampling"], todo)
 progress.finish([q["uid"] for q in questions])

@@ -37,9 +37,8 @@ for row, scorer in enumerate(figure["scorers"]):
             part = frame.filter((pl.col("run") == run) & (pl.col("scorer") == scorer)).sort("step")
             line, = ax.plot(part["step"], part["mean"], marker="o", label=spec["judge"])
             ax.fill_between(part["step"], part["ci_low"], part["ci_high"], color=line.get_color(), alpha=0.15)
-        metric = "win rate" if set(frame.filter(pl.col("run").is_in([r for r, s in runs.items() if s["policy"] == policy]))["metric"]) == {"win_rate"} else "score (0-9)"
         ax.set_title(f"{policy}: {scorer_titles[scorer]}", fontsize=9)
-        ax.set_ylabel(metric)
+        ax.set_ylabel("win rate" if set(frame["metric"]) == {"win_rate"} else "score (0-9)")
         ax.set_xlabel("policy GRPO step")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)

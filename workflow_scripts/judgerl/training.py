@@ -44,7 +44,7 @@ def last_checkpoint(trainer_dir: Path) -> str | None:
     if not trainer_dir.is_dir():
         return None
     found = sorted((p for p in trainer_dir.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()),
-                   key=lambda p: int(p.name.split("-")[-1]), reverse=True)
+                   key=checkpoint_step, reverse=True)
     for path in found:
         if (path / "trainer_state.json").is_file():
             log.info("resuming from %s", path)
