@@ -17,6 +17,7 @@ if not workflow.overwrite_configfiles:
     configfile: "config.yaml"
 
 
+# The schema rejects unknown keys and fills every default.
 validate(config, "schemas/config.schema.yaml")
 
 
@@ -35,9 +36,9 @@ wildcard_constraints:
     step=r"\d+",
     format="pointwise|pairwise",
     figure="|".join(POLICY_FIGURES) or "$^",
-    contestant="|".join(map(re.escape, CONTESTANTS)) or "$^",
 
 
+# The stages of the study, in the order of the paper's pipeline.
 include: "rules/data.smk"
 include: "rules/gold.smk"
 include: "rules/judges.smk"
@@ -51,7 +52,18 @@ if ARENA:
     include: "rules/arena_hard.smk"
 
 
+# Targets by name: each table and figure of the paper, each stage, each judge and each policy
+# run (`snakemake --list-target-rules`).
+include: "rules/targets.smk"
+
+
+# The study: every table and figure of the paper, and the artifacts of every stage.
 rule all:
     default_target: True
     input:
-        final_outputs(),
+        [
+            f
+            for targets in (PAPER_TARGETS, STAGE_TARGETS)
+            for files in targets.values()
+            for f in files
+        ],

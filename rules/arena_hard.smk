@@ -1,14 +1,41 @@
 # Arena-Hard-V2 (Tables 1 and 6): each table run's last checkpoint and its initial policy answer
 # the questions; every answer meets the category's baseline answer in two games, positions
 # swapped, before one judge (GPT-4.1 in the paper); Bradley-Terry scores with and without style
-# control, with bootstrap intervals, in arena-hard-auto's layouts throughout.
+# control, with bootstrap intervals, in arena-hard-auto's layouts throughout. The config's
+# Arena-Hard section is resolved by judgerl/arena_plan.py.
+
+from judgerl import arena_plan
+
+ARENA_QUESTIONS = arena_plan.source_file(ARENA, ARENA["questions"])
+ARENA_FETCHED = arena_plan.fetched(ARENA)
+ARENA_BASELINE = "results/arena_hard/baseline_answers.jsonl"
+ARENA_CONTESTANTS = arena_plan.contestants(
+    ARENA, config["policy_runs"], TRAINED_STEPS[-1]
+)
+CONTESTANTS = [c["contestant"] for c in ARENA_CONTESTANTS]
+# How contestants and model baselines answer: `arena_hard.backend`, else evaluation's.
+ARENA_ANSWER_BACKEND = ARENA.get("backend", config["evaluation"]["backend"])
+ARENA_BASELINES = {
+    category: (
+        {**base, "model_dir": model_dir(base["model"])} if "model" in base else base
+    )
+    for category, base in arena_plan.baselines(ARENA, config["models"]).items()
+}
+ARENA_JUDGE = arena_plan.judge(ARENA, config["models"])
+ARENA_LENGTH_TOKENIZER = arena_plan.length_tokenizer(ARENA)
+if ARENA_LENGTH_TOKENIZER["kind"] == "model":
+    ARENA_LENGTH_TOKENIZER["path"] = model_dir(ARENA_LENGTH_TOKENIZER["model"])
 
 
-if arena_fetched():
+wildcard_constraints:
+    contestant="|".join(map(re.escape, CONTESTANTS)),
+
+
+if ARENA_FETCHED:
 
     rule fetch_arena_hard:
         output:
-            [arena_file(path) for path in arena_fetched()],
+            [arena_plan.source_file(ARENA, path) for path in ARENA_FETCHED],
         log:
             "logs/arena_hard/fetch.log",
         conda:
@@ -16,18 +43,24 @@ if arena_fetched():
         threads: 1
         params:
             source=ARENA["source"],
-            files=arena_fetched(),
+            files=ARENA_FETCHED,
         script:
             "../workflow_scripts/fetch_arena_hard.py"
 
 
 rule generate_arena_answers:
     input:
-        questions=arena_file(ARENA["questions"]),
-        model=lambda wc: [arena_checkpoint(wc.contestant)],
-        length_tokenizer=arena_length_tokenizer_input(),
+        questions=ARENA_QUESTIONS,
+        model=lambda wc: [
+            (
+                policy_checkpoint(wc.contestant, TRAINED_STEPS[-1])
+                if wc.contestant in RUNS
+                else model_dir(wc.contestant)
+            )
+        ],
+        length_tokenizer=ARENA_LENGTH_TOKENIZER.get("path", []),
     output:
-        answers=arena_answers("{contestant}"),
+        answers="results/arena_hard/answers/{contestant}.jsonl",
     log:
         "logs/arena_hard/answers/{contestant}.log",
     conda:
@@ -39,10 +72,14 @@ rule generate_arena_answers:
         runtime=resource("generate_answers", "runtime", 120),
     params:
         name="{contestant}",
-        spec=lambda wc: arena_policy_spec(wc.contestant),
+        spec=lambda wc: model_spec(
+            config["policy_runs"][wc.contestant]["policy"]
+            if wc.contestant in RUNS
+            else wc.contestant
+        ),
         sampling=ARENA["answers"],
-        backend=arena_answer_backend(),
-        length_tokenizer=arena_length_tokenizer(),
+        backend=ARENA_ANSWER_BACKEND,
+        length_tokenizer=ARENA_LENGTH_TOKENIZER,
         seed=config["seed"],
     script:
         "../workflow_scripts/generate_arena_answers.py"
@@ -50,10 +87,10 @@ rule generate_arena_answers:
 
 rule generate_arena_baseline:
     input:
-        questions=arena_file(ARENA["questions"]),
-        models=[b["model_dir"] for b in arena_baselines().values() if "model_dir" in b],
-        given=[b["answers"] for b in arena_baselines().values() if "answers" in b],
-        length_tokenizer=arena_length_tokenizer_input(),
+        questions=ARENA_QUESTIONS,
+        models=[b["model_dir"] for b in ARENA_BASELINES.values() if "model" in b],
+        given=[b["answers"] for b in ARENA_BASELINES.values() if "answers" in b],
+        length_tokenizer=ARENA_LENGTH_TOKENIZER.get("path", []),
     output:
         answers=ARENA_BASELINE,
     log:
@@ -66,9 +103,9 @@ rule generate_arena_baseline:
         mem_mb=resource("generate_answers", "mem_mb", 8000),
         runtime=resource("generate_answers", "runtime", 120),
     params:
-        baselines=arena_baselines(),
-        backend=arena_answer_backend(),
-        length_tokenizer=arena_length_tokenizer(),
+        baselines=ARENA_BASELINES,
+        backend=ARENA_ANSWER_BACKEND,
+        length_tokenizer=ARENA_LENGTH_TOKENIZER,
         seed=config["seed"],
     script:
         "../workflow_scripts/generate_arena_answers.py"
@@ -76,10 +113,10 @@ rule generate_arena_baseline:
 
 rule judge_arena:
     input:
-        questions=arena_file(ARENA["questions"]),
-        answers=arena_answers("{contestant}"),
+        questions=ARENA_QUESTIONS,
+        answers="results/arena_hard/answers/{contestant}.jsonl",
         baseline=ARENA_BASELINE,
-        model=arena_judge_input(),
+        model=served_model_input(ARENA_JUDGE["model"], ARENA_JUDGE["backend"]),
     output:
         judgments="results/arena_hard/judgments/{contestant}.jsonl",
     log:
@@ -93,7 +130,7 @@ rule judge_arena:
         mem_mb=resource("judge_arena", "mem_mb", 8000),
         runtime=resource("judge_arena", "runtime", 240),
     params:
-        judge=arena_judge(),
+        judge=ARENA_JUDGE,
         seed=config["seed"],
     script:
         "../workflow_scripts/judge_arena.py"
@@ -101,11 +138,13 @@ rule judge_arena:
 
 rule arena_hard_tables:
     input:
-        questions=arena_file(ARENA["questions"]),
+        questions=ARENA_QUESTIONS,
         judgments=expand(
             "results/arena_hard/judgments/{contestant}.jsonl", contestant=CONTESTANTS
         ),
-        answers=[arena_answers(c) for c in CONTESTANTS],
+        answers=expand(
+            "results/arena_hard/answers/{contestant}.jsonl", contestant=CONTESTANTS
+        ),
         baseline=ARENA_BASELINE,
     output:
         **{
@@ -129,10 +168,10 @@ rule arena_hard_tables:
         CONDA_ENV
     threads: 1
     params:
-        contestants=arena_contestants(),
+        contestants=ARENA_CONTESTANTS,
         tables=ARENA["tables"],
-        weight=ARENA.get("weight", 3),
-        rounds=ARENA.get("bootstrap_rounds", 100),
+        weight=ARENA["weight"],
+        rounds=ARENA["bootstrap_rounds"],
         seed=config["seed"],
     script:
         "../workflow_scripts/arena_hard_tables.py"

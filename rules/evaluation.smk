@@ -56,7 +56,7 @@ rule generate_answers:
 rule score_initial_answers:
     input:
         answers=lambda wc: [initial_answers(wc.model)],
-        baseline=lambda wc: initial_baseline(wc.model, wc.format),
+        baseline=lambda wc: baseline_answers_of_model(wc.model, wc.format),
         rubrics=[],
         model=served_model_input(config["gold"]["model"], config["gold"]["backend"]),
     output:
@@ -71,7 +71,7 @@ rule score_initial_answers:
         mem_mb=resource("score_answers", "mem_mb", 8000),
         runtime=resource("score_answers", "runtime", 120),
     params:
-        use=lambda wc: gold_use("high", wc.format),
+        inference=lambda wc: gold_inference("high", wc.format),
         seed=config["seed"],
     script:
         "../workflow_scripts/score_answers.py"
@@ -81,8 +81,8 @@ rule score_answers_by_judge:
     input:
         answers=lambda wc: [answers_file(wc.run, s) for s in CHECKPOINT_STEPS],
         baseline=lambda wc: baseline_answers(wc.run),
-        rubrics=lambda wc: judge_rubrics(run_judge(wc.run), "policy_test"),
-        model=lambda wc: [judge_model(run_judge(wc.run))],
+        rubrics=lambda wc: judge_rubrics(judge_of_run(wc.run), "policy_test"),
+        model=lambda wc: [judge_model(judge_of_run(wc.run))],
     output:
         scores=[score_file("{run}", s, "judge") for s in CHECKPOINT_STEPS],
     log:
@@ -95,7 +95,7 @@ rule score_answers_by_judge:
         mem_mb=resource("score_answers", "mem_mb", 8000),
         runtime=resource("score_answers", "runtime", 120),
     params:
-        use=lambda wc: judge_use(run_judge(wc.run), "evaluation"),
+        inference=lambda wc: judge_inference(judge_of_run(wc.run), "evaluation"),
         seed=config["seed"],
     script:
         "../workflow_scripts/score_answers.py"
@@ -120,7 +120,7 @@ rule score_answers_by_gold:
         mem_mb=resource("score_answers", "mem_mb", 8000),
         runtime=resource("score_answers", "runtime", 120),
     params:
-        use=lambda wc: gold_use("high", run_format(wc.run)),
+        inference=lambda wc: gold_inference("high", run_format(wc.run)),
         seed=config["seed"],
     script:
         "../workflow_scripts/score_answers.py"
@@ -176,10 +176,10 @@ rule gold_robustness:
         mem_mb=resource("score_answers", "mem_mb", 8000),
         runtime=resource("score_answers", "runtime", 120),
     params:
-        use=gold_use("high"),
+        inference=gold_inference("high"),
         wordings=["study", "plain", "warned"],
-        instructions=MASTER_KEY["instructions"],
-        pass_score=MASTER_KEY["pass_score"],
+        instructions=config["master_key"]["instructions"],
+        pass_score=config["master_key"]["pass_score"],
         seed=config["seed"],
     script:
         "../workflow_scripts/gold_robustness.py"

@@ -26,7 +26,7 @@ rule annotate_gold:
         mem_mb=resource("annotate_gold", "mem_mb", 8000),
         runtime=resource("annotate_gold", "runtime", 240),
     params:
-        gold=lambda wc: gold_use(wc.effort),
+        inference=lambda wc: gold_inference(wc.effort),
         seed=config["seed"],
     script:
         "../workflow_scripts/annotate_gold.py"
@@ -55,7 +55,7 @@ rule annotate_gold_pairwise:
         mem_mb=resource("annotate_gold", "mem_mb", 8000),
         runtime=resource("annotate_gold", "runtime", 240),
     params:
-        gold=lambda wc: gold_use(wc.effort, "pairwise"),
+        inference=lambda wc: gold_inference(wc.effort, "pairwise"),
         seed=config["seed"],
     script:
         "../workflow_scripts/annotate_gold.py"
@@ -81,7 +81,7 @@ rule generate_rubrics:
         mem_mb=resource("annotate_gold", "mem_mb", 8000),
         runtime=resource("annotate_gold", "runtime", 240),
     params:
-        gold=config["gold"].get("rubrics", {}),
+        rubric_sampling=config["gold"].get("rubrics", {}),
         spec=model_spec(config["gold"]["model"]),
         backend=config["gold"]["backend"],
         seed=config["seed"],

@@ -7,8 +7,8 @@
 rule train_judge_sft:
     input:
         base=lambda wc: model_dir(config["judges"][wc.judge]["base"]),
-        train=judge_gold("judge_train"),
-        val=judge_gold("judge_val"),
+        train=gold_labels_input("judge_train"),
+        val=gold_labels_input("judge_val"),
         rubrics=lambda wc: judge_rubrics(wc.judge, "judge_train")
         + judge_rubrics(wc.judge, "judge_val"),
     output:
@@ -25,7 +25,7 @@ rule train_judge_sft:
         mem_mb=resource("train_judge_sft", "mem_mb", 12000),
         runtime=resource("train_judge_sft", "runtime", 600),
     params:
-        judge=lambda wc: judge_training(wc.judge, "sft"),
+        training=lambda wc: judge_training(wc.judge, "sft"),
         launch=launch_settings("train_judge_sft"),
         seed=config["seed"],
     script:
@@ -39,8 +39,8 @@ rule train_judge_grpo:
             if "sft" in config["judges"][wc.judge]["stages"]
             else model_dir(config["judges"][wc.judge]["base"])
         ),
-        train=judge_gold("judge_train"),
-        val=judge_gold("judge_val"),
+        train=gold_labels_input("judge_train"),
+        val=gold_labels_input("judge_val"),
         rubrics=lambda wc: judge_rubrics(wc.judge, "judge_train")
         + judge_rubrics(wc.judge, "judge_val"),
     output:
@@ -57,8 +57,9 @@ rule train_judge_grpo:
         mem_mb=resource("train_judge_grpo", "mem_mb", 12000),
         runtime=resource("train_judge_grpo", "runtime", 600),
     params:
-        judge=lambda wc: judge_training(wc.judge, "grpo"),
-        use=lambda wc: judge_use(wc.judge, "evaluation"),  # how checkpoints are validated
+        training=lambda wc: judge_training(wc.judge, "grpo"),
+        # how each saved step is validated
+        inference=lambda wc: judge_inference(wc.judge, "evaluation"),
         launch=launch_settings("train_judge_grpo"),
         seed=config["seed"],
     script:
@@ -87,8 +88,8 @@ rule evaluate_judge:
         mem_mb=resource("evaluate_judge", "mem_mb", 8000),
         runtime=resource("evaluate_judge", "runtime", 120),
     params:
-        use=lambda wc: judge_use(wc.judge, "evaluation"),
-        probe=MASTER_KEY,
+        inference=lambda wc: judge_inference(wc.judge, "evaluation"),
+        probe=config["master_key"],
         seed=config["seed"],
     script:
         "../workflow_scripts/evaluate_judge.py"

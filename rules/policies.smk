@@ -8,7 +8,7 @@ rule train_policy:
         policy=lambda wc: model_dir(config["policy_runs"][wc.run]["policy"]),
         judge=lambda wc: judge_model(config["policy_runs"][wc.run]["judge"]),
         prompts="results/data/splits/policy_train.jsonl",
-        rubrics=lambda wc: judge_rubrics(run_judge(wc.run), "policy_train"),
+        rubrics=lambda wc: judge_rubrics(judge_of_run(wc.run), "policy_train"),
     output:
         checkpoints=directory(
             expand("results/policies/{{run}}/checkpoint-{step}", step=TRAINED_STEPS)
@@ -27,9 +27,9 @@ rule train_policy:
         mem_mb=resource("train_policy", "mem_mb", 16000),
         runtime=resource("train_policy", "runtime", 1440),
     params:
-        judge=lambda wc: judge_use(config["policy_runs"][wc.run]["judge"], "reward"),
+        inference=lambda wc: judge_inference(judge_of_run(wc.run), "reward"),
         grpo=config["training"]["policy_grpo"],
-        monitor=config.get("policy_monitoring", {}),
+        monitor=config["policy_monitoring"],
         launch=launch_settings("train_policy"),
         seed=config["seed"],
     script:

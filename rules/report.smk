@@ -32,12 +32,9 @@ rule judge_tables:
                 caption=f"../report/{name}.rst",
                 category="Judges",
             )
-            for name in ["table2", "table3", "table4", "table5"]
+            for name in JUDGE_TABLES
         },
-        **{
-            f"{name}_md": f"results/tables/{name}.md"
-            for name in ["table2", "table3", "table4", "table5"]
-        },
+        **{f"{name}_md": f"results/tables/{name}.md" for name in JUDGE_TABLES},
     log:
         "logs/judge_tables.log",
     conda:
@@ -63,7 +60,7 @@ rule policy_scores_table:
         CONDA_ENV
     threads: 1
     params:
-        bootstrap=config["evaluation"].get("bootstrap", {}),
+        bootstrap=config["evaluation"]["bootstrap"],
         runs=config["policy_runs"],
         files=[list(entry) for entry in all_score_files()],
         seed=config["seed"],

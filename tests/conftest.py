@@ -1,13 +1,32 @@
+"""What the tests share: copies of the workflow and Snakemake runs in them (`dag`), the tiny
+model, and the default run end to end (`default_run`, minutes: marked slow where it is used)."""
+
 import os
+import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "workflow_scripts"))
+from types import SimpleNamespace
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "workflow_scripts"))
 CACHE = ROOT / "tests" / ".cache"
+# What a copy of the workflow needs to run: everything but results, logs and tests.
+WORKFLOW = [
+    "Snakefile",
+    "rules",
+    "schemas",
+    "workflow_scripts",
+    "config.yaml",
+    "configs",
+    "resources",
+    "profiles",
+    "envs",
+    "report",
+]
 
 
 # `make test` runs two pytest-xdist workers, a test module on one worker (--dist loadfile, in this
@@ -18,24 +37,93 @@ LONG_MODULES = ("test_end_to_end.py", "test_slurm.py")
 
 
 def pytest_collection_modifyitems(items):
-    items.sort(key=lambda item: LONG_MODULES.index(item.path.name) if item.path.name in LONG_MODULES
-               else len(LONG_MODULES))
+    items.sort(
+        key=lambda item: LONG_MODULES.index(item.path.name)
+        if item.path.name in LONG_MODULES
+        else len(LONG_MODULES)
+    )
+
+
+def copy_workflow(dest: Path) -> Path:
+    """A fresh copy of the workflow (no results) at `dest`."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in WORKFLOW:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(
+                src, dest / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy(src, dest / name)
+    return dest
+
+
+def run_snakemake(workdir, *args, check=True, timeout=600):
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
+    return proc
+
+
+def job_blocks(out: str) -> list[str]:
+    """The job blocks of a dry run's output."""
+    return [
+        block
+        for block in re.split(r"\n\s*\n", out)
+        if re.match(r"^\[.*\]\n(local)?rule \S+:", block.strip())
+    ]
+
+
+def planned_jobs(workdir, *args) -> set[tuple[str, str]]:
+    """(rule, wildcards) of every job a dry run (of `args`: targets, options) would execute."""
+    out = run_snakemake(workdir, "--dry-run", *args).stdout
+    jobs, rule = set(), None
+    for line in out.splitlines():
+        if m := re.match(r"^(?:local)?rule (\S+):", line):
+            rule = m.group(1)
+            jobs.add((rule, ""))
+        elif rule and (m := re.match(r"^\s+wildcards: (.*)$", line)):
+            jobs.discard((rule, ""))
+            jobs.add((rule, m.group(1)))
+        elif not line.strip():
+            rule = None
+    return jobs
+
+
+@pytest.fixture(scope="session")
+def dag():
+    """Workflow copies and Snakemake runs in them, for the tests that drive the workflow."""
+    return SimpleNamespace(
+        copy=copy_workflow,
+        snakemake=run_snakemake,
+        planned=planned_jobs,
+        blocks=job_blocks,
+    )
 
 
 @pytest.fixture(scope="session")
 def tiny_model_dir():
     """SmolLM2-135M-Instruct as a plain HF folder, prepared once (as rule prepare_model does)."""
     import yaml
+    from filelock import FileLock
 
     from judgerl.models import prepare
-
-    from filelock import FileLock
 
     target = CACHE / "smollm2-135m"
     CACHE.mkdir(parents=True, exist_ok=True)
     with FileLock(str(CACHE / "smollm2-135m.lock")):  # two test workers may ask at once
         if not (target / "config.json").exists():
-            spec = yaml.safe_load((ROOT / "config.yaml").read_text())["models"]["smollm2-135m"]
+            spec = yaml.safe_load((ROOT / "config.yaml").read_text())["models"][
+                "smollm2-135m"
+            ]
             prepare(spec, target)
     return target
 
@@ -51,25 +139,25 @@ def tiny_engine(tiny_model_dir):
 
 
 @pytest.fixture(scope="session")
+def tiny_engine_fp32(tiny_model_dir):
+    """The tiny model in float32: for tests about arithmetic, which bf16 kernels would blur
+    differently on different machines."""
+    from judgerl.engines import TransformersEngine
+
+    return TransformersEngine(tiny_model_dir, dtype="float32", batch_size=4)
+
+
+@pytest.fixture(scope="session")
 def default_run(tmp_path_factory):
     """The embedded default run once, end to end, in a copy of the repository (minutes): the
-    end-to-end tests check its artifacts, the SLURM tests start from its data."""
-    import shutil
-    import subprocess
-
+    end-to-end tests check its artifacts."""
     import yaml
 
-    from test_workflow_dag import WORKFLOW
-
-    if os.environ.get("E2E_RUN_DIR"):  # iterate on the checks against a finished run of this tree
+    if os.environ.get(
+        "E2E_RUN_DIR"
+    ):  # iterate on the checks against a finished run of this tree
         workdir = Path(os.environ["E2E_RUN_DIR"])
         return workdir, yaml.safe_load((workdir / "config.yaml").read_text())
-    workdir = tmp_path_factory.mktemp("e2e")
-    for name in WORKFLOW:
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, workdir / name)
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2"], cwd=workdir, capture_output=True,
-                          text=True, timeout=3600)
-    if proc.returncode != 0:
-        raise AssertionError(f"the default workflow failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
+    workdir = copy_workflow(tmp_path_factory.mktemp("e2e"))
+    run_snakemake(workdir, "--cores", "2", timeout=3600)
     return workdir, yaml.safe_load((workdir / "config.yaml").read_text())

@@ -43,7 +43,9 @@ NEGATIVE = [
 ]
 
 
-@pytest.mark.parametrize(("pattern", "text"), [(p, t) for p, texts in POSITIVE.items() for t in texts])
+@pytest.mark.parametrize(
+    ("pattern", "text"), [(p, t) for p, texts in POSITIVE.items() for t in texts]
+)
 def test_detectors_flag_the_paper_patterns(pattern, text):
     assert detect(text)[pattern], text
 

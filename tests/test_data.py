@@ -8,16 +8,32 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_embedded_set_is_varied_and_in_tulu_schema():
-    items = load_items({"source": "embedded", "path": "resources/instructions.jsonl"}, root=ROOT)
+    items = load_items(
+        {"source": "embedded", "path": "resources/instructions.jsonl"}, root=ROOT
+    )
     assert len(items) >= 200
     kinds = {item["source"].split("/")[-1] for item in items}
-    assert {"writing", "advice", "explanation", "coding", "math", "creative_writing", "should_refuse"} <= kinds
-    assert all(item["responses"] is None for item in items)  # the default samples its own candidates
+    assert {
+        "writing",
+        "advice",
+        "explanation",
+        "coding",
+        "math",
+        "creative_writing",
+        "should_refuse",
+    } <= kinds
+    assert all(
+        item["responses"] is None for item in items
+    )  # the default samples its own candidates
     assert len({item["instruction"] for item in items}) == len(items)
 
 
 def test_tulu_loader_on_a_local_file_of_the_hub_schema():
-    source = {"source": "tulu", "path": "tests/data/tulu_sample.jsonl", "source_contains": "off-policy"}
+    source = {
+        "source": "tulu",
+        "path": "tests/data/tulu_sample.jsonl",
+        "source_contains": "off-policy",
+    }
     items = load_items(source, root=ROOT)
     ids = [item["id"] for item in items]
     assert "tulu-sample-2" not in ids  # on-policy rows are left out
@@ -25,14 +41,28 @@ def test_tulu_loader_on_a_local_file_of_the_hub_schema():
     assert len(items) == 4
     first = next(item for item in items if item["id"] == "tulu-sample-0")
     assert first["instruction"] == "What is the capital of France?"
-    assert first["responses"] == ["The capital of France is Paris.", "France's capital is Lyon."]
+    assert first["responses"] == [
+        "The capital of France is Paris.",
+        "France's capital is Lyon.",
+    ]
 
 
 def test_splits_are_disjoint_seeded_and_sized():
-    items = [{"id": f"i{k}", "source": "", "instruction": f"q{k}", "responses": None} for k in range(50)]
-    sizes = {"judge_train": 10, "judge_val": 5, "judge_test": 5, "policy_train": 20, "policy_test": 10}
+    items = [
+        {"id": f"i{k}", "source": "", "instruction": f"q{k}", "responses": None}
+        for k in range(50)
+    ]
+    sizes = {
+        "judge_train": 10,
+        "judge_val": 5,
+        "judge_test": 5,
+        "policy_train": 20,
+        "policy_test": 10,
+    }
     a = split_items(items, sizes, seed=3)
-    b = split_items(list(reversed(items)), sizes, seed=3)  # source order does not matter
+    b = split_items(
+        list(reversed(items)), sizes, seed=3
+    )  # source order does not matter
     assert a == b
     ids = [item["id"] for name in SPLITS for item in a[name]]
     assert len(ids) == len(set(ids)) == 50

@@ -11,19 +11,17 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import polars as pl
 import pytest
-import yaml
 
 from judgerl.files import read_jsonl
+from judgerl.hacking import hacking_onset
 from judgerl.stats import interval_alpha
 from judgerl.verdicts import expected_score
-from test_workflow_dag import WORKFLOW, planned_jobs
 
-ROOT = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -31,16 +29,18 @@ def run(default_run):
     return default_run  # conftest.py: the default workflow, run once per session
 
 
-def test_nothing_left_to_do(run):
+def test_nothing_left_to_do(dag, run):
     workdir, _ = run
-    assert planned_jobs(workdir) == set()
+    assert dag.planned(workdir) == set()
 
 
 def test_splits_are_disjoint_and_sized(run):
     workdir, cfg = run
     seen = set()
     for split, size in cfg["data"]["splits"].items():
-        ids = {r["id"] for r in read_jsonl(workdir / f"results/data/splits/{split}.jsonl")}
+        ids = {
+            r["id"] for r in read_jsonl(workdir / f"results/data/splits/{split}.jsonl")
+        }
         assert len(ids) == size and not ids & seen
         seen |= ids
 
@@ -54,9 +54,15 @@ def test_gold_annotations(run):
         assert not (workdir / f"results/gold/high/{split}.jsonl.progress").exists()
         for row in gold:
             assert row["score"] in range(10) and row["valid"]
-            assert row["reasoning"] is not None  # the trace that distils the reasoning judge
-            assert row["score"] == max(range(10), key=lambda x: row["probs"][x])  # verdict: argmax
-            assert row["expected_score"] == pytest.approx(expected_score(row["probs"]), abs=1e-3)
+            assert (
+                row["reasoning"] is not None
+            )  # the trace that distils the reasoning judge
+            assert row["score"] == max(
+                range(10), key=lambda x: row["probs"][x]
+            )  # verdict: argmax
+            assert row["expected_score"] == pytest.approx(
+                expected_score(row["probs"]), abs=1e-3
+            )
         # Pairwise labels: one per instruction, shown in a recorded order, half of them swapped.
         pairs = read_jsonl(workdir / f"results/gold/high/pairwise/{split}.jsonl")
         assert len(pairs) == len(candidates)
@@ -65,18 +71,35 @@ def test_gold_annotations(run):
         for pair in pairs:
             shown = [by_id[pair["id"]]["responses"][k] for k in pair["order"]]
             assert [pair["response_1"], pair["response_2"]] == shown
-            assert pair["choice"] in (1, 2) and pair["winner"] == pair["order"][pair["choice"] - 1]
+            assert (
+                pair["choice"] in (1, 2)
+                and pair["winner"] == pair["order"][pair["choice"] - 1]
+            )
     # Lower efforts: fewer thinking tokens, and only the verdicts that match high effort's.
     for effort in ("medium", "low"):
         for split in ("judge_train", "judge_val"):
-            high = {r["key"]: r for r in read_jsonl(workdir / f"results/gold/high/{split}.jsonl")}
+            high = {
+                r["key"]: r
+                for r in read_jsonl(workdir / f"results/gold/high/{split}.jsonl")
+            }
             kept = read_jsonl(workdir / f"results/gold/{effort}/{split}.jsonl")
             assert all(r["score"] == high[r["key"]]["score"] for r in kept)
-            assert all(r["n_tokens"] <= cfg["gold"]["efforts"][effort]["max_tokens"] for r in kept)
+            assert all(
+                r["n_tokens"] <= cfg["gold"]["efforts"][effort]["max_tokens"]
+                for r in kept
+            )
         assert not (workdir / f"results/gold/{effort}/judge_test.jsonl").exists()
-    for split in ("judge_train", "judge_val", "judge_test", "policy_train", "policy_test"):
+    for split in (
+        "judge_train",
+        "judge_val",
+        "judge_test",
+        "policy_train",
+        "policy_test",
+    ):
         rubrics = read_jsonl(workdir / f"results/gold/rubrics/{split}.jsonl")
-        assert len(rubrics) == cfg["data"]["splits"][split] and all(isinstance(r["rubric"], str) for r in rubrics)
+        assert len(rubrics) == cfg["data"]["splits"][split] and all(
+            isinstance(r["rubric"], str) for r in rubrics
+        )
 
 
 def test_judge_agreement_recomputed_from_files(run):
@@ -86,15 +109,26 @@ def test_judge_agreement_recomputed_from_files(run):
     for judge, spec in cfg["judges"].items():
         pairwise = spec.get("format") == "pairwise"
         verdicts = read_jsonl(workdir / f"results/judges/{judge}/eval/verdicts.jsonl")
-        gold_path = "results/gold/high/pairwise/judge_test.jsonl" if pairwise else "results/gold/high/judge_test.jsonl"
-        gold = {r["key"]: r["choice" if pairwise else "score"] for r in read_jsonl(workdir / gold_path)}
+        gold_path = (
+            "results/gold/high/pairwise/judge_test.jsonl"
+            if pairwise
+            else "results/gold/high/judge_test.jsonl"
+        )
+        gold = {
+            r["key"]: r["choice" if pairwise else "score"]
+            for r in read_jsonl(workdir / gold_path)
+        }
         assert len(verdicts) == len(gold)
         row = table.filter(pl.col("judge") == judge).row(0, named=True)
         if pairwise:
-            accuracy = sum(v["choice"] == gold[v["key"]] for v in verdicts) / len(verdicts)
+            accuracy = sum(v["choice"] == gold[v["key"]] for v in verdicts) / len(
+                verdicts
+            )
             assert row["accuracy_x100"] == pytest.approx(100 * accuracy)
         else:
-            alpha = interval_alpha([v["score"] for v in verdicts], [gold[v["key"]] for v in verdicts])
+            alpha = interval_alpha(
+                [v["score"] for v in verdicts], [gold[v["key"]] for v in verdicts]
+            )
             if math.isnan(alpha):
                 assert row["alpha_x100"] is None or math.isnan(row["alpha_x100"])
             else:
@@ -105,31 +139,65 @@ def test_judge_agreement_recomputed_from_files(run):
         else:  # a forced non-reasoning verdict writes nothing of its own
             assert spec["mode"] == "non_reasoning" and math.isnan(row["malformed_rate"])
         assert row["training"] == ("+".join(spec["stages"]) or "untuned")
-        assert row["rubrics"] == bool(spec.get("rubrics")) and row["gold_effort"] == spec["gold_effort"]
+        assert (
+            row["rubrics"] == bool(spec.get("rubrics"))
+            and row["gold_effort"] == spec["gold_effort"]
+        )
     png = workdir / "results/figures/fig2.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_paper_judge_tables_are_views_of_the_agreement_table(run):
     workdir, _ = run
-    agreement = {r["judge"]: r for r in pl.read_csv(workdir / "results/tables/judge_agreement.csv").iter_rows(named=True)}
+    agreement = {
+        r["judge"]: r
+        for r in pl.read_csv(workdir / "results/tables/judge_agreement.csv").iter_rows(
+            named=True
+        )
+    }
 
     def same(a, b):
-        return (a is None or math.isnan(a)) if (b is None or math.isnan(b)) else a == pytest.approx(b)
+        return (
+            (a is None or math.isnan(a))
+            if (b is None or math.isnan(b))
+            else a == pytest.approx(b)
+        )
 
     table2 = pl.read_csv(workdir / "results/tables/table2.csv").row(0, named=True)
     assert table2["base"] == "smollm2-135m"
     assert same(table2["distill+RL alpha_x100"], agreement["r-135m"]["alpha_x100"])
     assert same(table2["RL-only alpha_x100"], agreement["rl-r-135m"]["alpha_x100"])
-    table3 = {r["training"]: r for r in pl.read_csv(workdir / "results/tables/table3.csv").iter_rows(named=True)}
-    assert same(table3["untuned"]["with rubrics alpha_x100"], agreement["base-nr-rubric-135m"]["alpha_x100"])
-    assert same(table3["fine-tuned"]["without rubrics alpha_x100"], agreement["nr-135m"]["alpha_x100"])
+    table3 = {
+        r["training"]: r
+        for r in pl.read_csv(workdir / "results/tables/table3.csv").iter_rows(
+            named=True
+        )
+    }
+    assert same(
+        table3["untuned"]["with rubrics alpha_x100"],
+        agreement["base-nr-rubric-135m"]["alpha_x100"],
+    )
+    assert same(
+        table3["fine-tuned"]["without rubrics alpha_x100"],
+        agreement["nr-135m"]["alpha_x100"],
+    )
     table4 = pl.read_csv(workdir / "results/tables/table4.csv")
     assert table4["gold_effort"].to_list() == ["low", "medium", "high"]
     assert table4["judge"].to_list() == ["r-low-135m", "r-medium-135m", "r-135m"]
-    table5 = {r["mode"]: r for r in pl.read_csv(workdir / "results/tables/table5.csv").iter_rows(named=True)}
-    assert same(table5["reasoning"]["fine-tuned accuracy_x100"], agreement["pw-r-135m"]["accuracy_x100"])
-    assert same(table5["non_reasoning"]["untuned accuracy_x100"], agreement["base-pw-nr-135m"]["accuracy_x100"])
+    table5 = {
+        r["mode"]: r
+        for r in pl.read_csv(workdir / "results/tables/table5.csv").iter_rows(
+            named=True
+        )
+    }
+    assert same(
+        table5["reasoning"]["fine-tuned accuracy_x100"],
+        agreement["pw-r-135m"]["accuracy_x100"],
+    )
+    assert same(
+        table5["non_reasoning"]["untuned accuracy_x100"],
+        agreement["base-pw-nr-135m"]["accuracy_x100"],
+    )
     for name in ("table2", "table3", "table4", "table5"):
         assert (workdir / f"results/tables/{name}.md").read_text().startswith("|")
 
@@ -139,10 +207,14 @@ def test_judge_grpo_keeps_the_best_validated_step(run):
     grpo_judges = [j for j, spec in cfg["judges"].items() if "grpo" in spec["stages"]]
     assert grpo_judges
     for judge in grpo_judges:
-        selection = json.loads((workdir / f"results/judges/{judge}/grpo/selection.json").read_text())
+        selection = json.loads(
+            (workdir / f"results/judges/{judge}/grpo/selection.json").read_text()
+        )
         steps = [v["step"] for v in selection["validation"]]
         assert steps == list(range(1, cfg["training"]["judge_grpo"]["max_steps"] + 1))
-        best = max(selection["validation"], key=lambda v: (v["mean_reward"], -v["step"]))
+        best = max(
+            selection["validation"], key=lambda v: (v["mean_reward"], -v["step"])
+        )
         assert selection["chosen_step"] == best["step"]
 
 
@@ -155,16 +227,24 @@ def test_judges_and_policies_are_loadable_models(run):
             folder = workdir / f"results/judges/{judge}/{stage}"
             assert AutoConfig.from_pretrained(folder).model_type == "llama"
             assert len(pl.read_csv(folder / "train_log.csv")) > 0
-    steps = range(cfg["training"]["policy_grpo"]["save_steps"], cfg["training"]["policy_grpo"]["max_steps"] + 1,
-                  cfg["training"]["policy_grpo"]["save_steps"])
+    steps = range(
+        cfg["training"]["policy_grpo"]["save_steps"],
+        cfg["training"]["policy_grpo"]["max_steps"] + 1,
+        cfg["training"]["policy_grpo"]["save_steps"],
+    )
     for run_name in cfg["policy_runs"]:
         for step in steps:
-            assert (workdir / f"results/policies/{run_name}/checkpoint-{step}/model.safetensors").exists()
+            assert (
+                workdir
+                / f"results/policies/{run_name}/checkpoint-{step}/model.safetensors"
+            ).exists()
         assert not (workdir / f"results/policies/{run_name}/.work").exists()
 
 
 def is_pairwise(cfg, run_name):
-    return cfg["judges"][cfg["policy_runs"][run_name]["judge"]].get("format") == "pairwise"
+    return (
+        cfg["judges"][cfg["policy_runs"][run_name]["judge"]].get("format") == "pairwise"
+    )
 
 
 def test_policy_rewards_recomputed_from_logged_judge_outputs(run):
@@ -177,35 +257,53 @@ def test_policy_rewards_recomputed_from_logged_judge_outputs(run):
             pairs = [c for c in calls if c["kind"] == "pair"]
             rollouts = [c for c in calls if c["kind"] == "rollout"]
             # Eq. 4: every ordered pair within each group: G (G - 1) calls per group, per step.
-            assert len(pairs) == grpo["max_steps"] * (batch // group) * group * (group - 1)
+            assert len(pairs) == grpo["max_steps"] * (batch // group) * group * (
+                group - 1
+            )
             for r in rollouts:
-                games = [{1: 1.0, 2: 0.0}.get(p["choice"], 0.5) for p in pairs
-                         if p["step"] == r["step"] and p["first"] == r["index"]]
-                games += [{2: 1.0, 1: 0.0}.get(p["choice"], 0.5) for p in pairs
-                          if p["step"] == r["step"] and p["second"] == r["index"]]
+                games = [
+                    {1: 1.0, 2: 0.0}.get(p["choice"], 0.5)
+                    for p in pairs
+                    if p["step"] == r["step"] and p["first"] == r["index"]
+                ]
+                games += [
+                    {2: 1.0, 1: 0.0}.get(p["choice"], 0.5)
+                    for p in pairs
+                    if p["step"] == r["step"] and p["second"] == r["index"]
+                ]
                 assert len(games) == 2 * (group - 1)
                 assert r["reward"] == pytest.approx(sum(games) / len(games))
             calls = rollouts
         else:
             for call in calls:
-                assert call["reward"] == pytest.approx(sum(x * p for x, p in enumerate(call["probs"])), abs=1e-3)
+                assert call["reward"] == pytest.approx(
+                    sum(x * p for x, p in enumerate(call["probs"])), abs=1e-3
+                )
         assert len(calls) == grpo["max_steps"] * batch
         assert {c["step"] for c in calls} == set(range(1, grpo["max_steps"] + 1))
         log = pl.read_csv(workdir / f"results/policies/{run_name}/train_log.csv")
         logged = log.filter(pl.col("reward").is_not_null()).sort("step")
         for step, mean in zip(logged["step"], logged["reward"]):
             batch_rewards = [c["reward"] for c in calls if c["step"] == step]
-            assert mean == pytest.approx(sum(batch_rewards) / len(batch_rewards), abs=1e-3)
+            assert mean == pytest.approx(
+                sum(batch_rewards) / len(batch_rewards), abs=1e-3
+            )
         # The monitors: KL from the initial policy, the malformed rate, the score distribution.
-        assert {"rewards/kl_to_initial/mean", "judge/malformed_rate"} <= set(log.columns)
+        assert {"rewards/kl_to_initial/mean", "judge/malformed_rate"} <= set(
+            log.columns
+        )
         assert log["rewards/kl_to_initial/mean"].drop_nulls().len() == grpo["max_steps"]
         if not is_pairwise(cfg, run_name):
-            shares = logged.select([f"judge/score_{x}" for x in range(10)]).sum_horizontal()
+            shares = logged.select(
+                [f"judge/score_{x}" for x in range(10)]
+            ).sum_horizontal()
             assert all(v == pytest.approx(1.0, abs=1e-6) or v == 0.0 for v in shares)
 
 
 def score_file(cfg, run_name, step, scorer):
-    if step == 0 and scorer == "gold":  # the initial policy's, shared by the runs that start from it
+    if (
+        step == 0 and scorer == "gold"
+    ):  # the initial policy's, shared by the runs that start from it
         fmt = "pairwise" if is_pairwise(cfg, run_name) else "pointwise"
         return f"results/initial_policies/{cfg['policy_runs'][run_name]['policy']}/scores.gold.{fmt}.jsonl"
     return f"results/policies/{run_name}/scores/step-{step}.{scorer}.jsonl"
@@ -219,8 +317,14 @@ def test_policy_scores_table_recomputed_from_score_files(run):
     metrics = {name: 1 if is_pairwise(cfg, name) else 2 for name in cfg["policy_runs"]}
     assert len(table) == sum(metrics.values()) * len(steps) * 2
     for row in table.iter_rows(named=True):
-        assert row["metric"] == "win_rate" if is_pairwise(cfg, row["run"]) else row["metric"] != "win_rate"
-        verdicts = read_jsonl(workdir / score_file(cfg, row["run"], row["step"], row["scorer"]))
+        assert (
+            row["metric"] == "win_rate"
+            if is_pairwise(cfg, row["run"])
+            else row["metric"] != "win_rate"
+        )
+        verdicts = read_jsonl(
+            workdir / score_file(cfg, row["run"], row["step"], row["scorer"])
+        )
         values = [v[row["metric"]] for v in verdicts if v[row["metric"]] is not None]
         assert len(verdicts) == cfg["data"]["splits"]["policy_test"]
         assert row["n"] == len(values)
@@ -232,7 +336,11 @@ def test_policy_scores_table_recomputed_from_score_files(run):
         assert row["ci_low"] <= row["mean"] + 1e-9 <= row["ci_high"] + 2e-9
     # A pairwise run at step 0 plays its own initial answers: exactly half the games, by symmetry.
     for name in (n for n in cfg["policy_runs"] if is_pairwise(cfg, n)):
-        start = table.filter((pl.col("run") == name) & (pl.col("step") == 0) & (pl.col("scorer") == "judge"))
+        start = table.filter(
+            (pl.col("run") == name)
+            & (pl.col("step") == 0)
+            & (pl.col("scorer") == "judge")
+        )
         assert start["mean"][0] == pytest.approx(0.5)
     for figure in ("fig3", "fig4", "fig5", "fig8", "fig10"):
         assert (workdir / f"results/figures/{figure}.png").read_bytes()[:8] == PNG
@@ -248,15 +356,25 @@ def test_adversarial_rates_recomputed_from_the_answers(run):
     assert len(table) == len(cfg["policy_runs"]) * len(steps) * len(PATTERNS)
     flagged = read_jsonl(workdir / "results/adversarial/flagged.jsonl")
     for row in table.iter_rows(named=True):
-        path = (f"results/initial_policies/{cfg['policy_runs'][row['run']]['policy']}/answers.jsonl" if row["step"] == 0
-                else f"results/policies/{row['run']}/answers/step-{row['step']}.jsonl")
+        path = (
+            f"results/initial_policies/{cfg['policy_runs'][row['run']]['policy']}/answers.jsonl"
+            if row["step"] == 0
+            else f"results/policies/{row['run']}/answers/step-{row['step']}.jsonl"
+        )
         answers = read_jsonl(workdir / path)
         hits = [a for a in answers if detect(a["answer"])[row["pattern"]]]
         assert row["n"] == len(answers) and row["n_flagged"] == len(hits)
-        kept = {f["id"] for f in flagged if f["run"] == row["run"] and f["step"] == row["step"]
-                and row["pattern"] in f["patterns"]}
+        kept = {
+            f["id"]
+            for f in flagged
+            if f["run"] == row["run"]
+            and f["step"] == row["step"]
+            and row["pattern"] in f["patterns"]
+        }
         assert kept == {a["id"] for a in hits}
-    assert (workdir / "results/figures/adversarial_rates.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (workdir / "results/figures/adversarial_rates.png").read_bytes()[
+        :8
+    ] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_arena_hard_recomputed_from_the_judgments(run):
@@ -265,46 +383,96 @@ def test_arena_hard_recomputed_from_the_judgments(run):
     workdir, cfg = run
     ah = cfg["arena_hard"]
     questions = read_jsonl(workdir / ah["questions"])
-    baseline = {a["uid"]: a for a in read_jsonl(workdir / "results/arena_hard/baseline_answers.jsonl")}
+    baseline = {
+        a["uid"]: a
+        for a in read_jsonl(workdir / "results/arena_hard/baseline_answers.jsonl")
+    }
     assert set(baseline) == {q["uid"] for q in questions}
     assert {a["model"] for a in baseline.values()} == {"smollm2-135m-t1"}
     contestants = {"smollm2-135m": ("smollm2-135m", None, 0)}
     for runs in ah["tables"].values():
         for name in runs:
-            contestants[name] = ("smollm2-135m", name, cfg["training"]["policy_grpo"]["max_steps"])
+            contestants[name] = (
+                "smollm2-135m",
+                name,
+                cfg["training"]["policy_grpo"]["max_steps"],
+            )
     judgments, answers = {}, {}
     for name in contestants:
-        answers[name] = {a["uid"]: a for a in read_jsonl(workdir / f"results/arena_hard/answers/{name}.jsonl")}
-        judgments[name] = read_jsonl(workdir / f"results/arena_hard/judgments/{name}.jsonl")
+        answers[name] = {
+            a["uid"]: a
+            for a in read_jsonl(workdir / f"results/arena_hard/answers/{name}.jsonl")
+        }
+        judgments[name] = read_jsonl(
+            workdir / f"results/arena_hard/judgments/{name}.jsonl"
+        )
         assert set(answers[name]) == {q["uid"] for q in questions}
-        for a in answers[name].values():  # arena-hard's answer layout, with the style counts of the answer
+        for a in answers[
+            name
+        ].values():  # arena-hard's answer layout, with the style counts of the answer
             assert a["model"] == name and a["messages"][-1]["role"] == "assistant"
             text = arena.answer_text(a)
             assert {k: v for k, v in a["metadata"].items() if k != "token_len"} == {
-                k: v for k, v in arena.answer_metadata(text, 0).items() if k != "token_len"}
-        for j in judgments[name]:  # game 1: the baseline is A; game 2: the contestant is
-            assert len(j["games"]) == 2 and all(g["score"] in arena.LABELS for g in j["games"])
+                k: v
+                for k, v in arena.answer_metadata(text, 0).items()
+                if k != "token_len"
+            }
+        for j in judgments[
+            name
+        ]:  # game 1: the baseline is A; game 2: the contestant is
+            assert len(j["games"]) == 2 and all(
+                g["score"] in arena.LABELS for g in j["games"]
+            )
             assert j["model"] == name and j["baseline"] == "smollm2-135m-t1"
-    info = [{"contestant": n, "policy": p, "run": r, "step": s} for n, (p, r, s) in contestants.items()]
-    expected = arena.score_rows(info, judgments, answers, baseline, weight=ah["weight"],
-                                rounds=ah["bootstrap_rounds"], seed=cfg["seed"])
+    info = [
+        {"contestant": n, "policy": p, "run": r, "step": s}
+        for n, (p, r, s) in contestants.items()
+    ]
+    expected = arena.score_rows(
+        info,
+        judgments,
+        answers,
+        baseline,
+        weight=ah["weight"],
+        rounds=ah["bootstrap_rounds"],
+        seed=cfg["seed"],
+    )
     table = pl.read_csv(workdir / "results/tables/arena_hard.csv")
     assert len(table) == len(contestants) * 2 * 2  # categories x style control
     for want in expected:
-        got = table.filter((pl.col("contestant") == want["contestant"]) & (pl.col("category") == want["category"])
-                           & (pl.col("style_control") == want["style_control"]))
-        assert got["score"][0] == pytest.approx(want["score"]) and got["battle_rows"][0] == want["battle_rows"]
+        got = table.filter(
+            (pl.col("contestant") == want["contestant"])
+            & (pl.col("category") == want["category"])
+            & (pl.col("style_control") == want["style_control"])
+        )
+        assert (
+            got["score"][0] == pytest.approx(want["score"])
+            and got["battle_rows"][0] == want["battle_rows"]
+        )
         # Without style control the score is the bootstrap mean of the contestant's own battle rows.
         if not want["style_control"]:
-            rows = [x for j in judgments[want["contestant"]] if j["category"] == want["category"]
-                    for x in arena.battle_rows(j, ah["weight"])]
+            rows = [
+                x
+                for j in judgments[want["contestant"]]
+                if j["category"] == want["category"]
+                for x in arena.battle_rows(j, ah["weight"])
+            ]
             assert len(rows) == want["battle_rows"]
-            assert want["ci_low"] - 1e-9 <= 100 * sum(rows) / len(rows) <= want["ci_high"] + 1e-9
+            assert (
+                want["ci_low"] - 1e-9
+                <= 100 * sum(rows) / len(rows)
+                <= want["ci_high"] + 1e-9
+            )
     for name, runs in ah["tables"].items():
         paper = pl.read_csv(workdir / f"results/tables/{name}.csv")
-        assert paper["model"].to_list() == [m for r in runs for m in ("smollm2-135m", r)]
+        assert paper["model"].to_list() == [
+            m for r in runs for m in ("smollm2-135m", r)
+        ]
         assert "Hard prompts (style control)" in paper.columns
-        assert "90% bootstrap interval" in (workdir / f"results/tables/{name}.md").read_text()
+        assert (
+            "90% bootstrap interval"
+            in (workdir / f"results/tables/{name}.md").read_text()
+        )
 
 
 def test_master_key_table_recomputed_from_the_probes(run):
@@ -317,17 +485,25 @@ def test_master_key_table_recomputed_from_the_probes(run):
     for name, judge in cfg["judges"].items():
         records = read_jsonl(workdir / f"results/judges/{name}/eval/master_key.jsonl")
         pairwise = judge.get("format") == "pairwise"
-        assert len(records) == probe["instructions"] * len(MASTER_KEYS) * (2 if pairwise else 1)
+        assert len(records) == probe["instructions"] * len(MASTER_KEYS) * (
+            2 if pairwise else 1
+        )
         for r in records:
-            if pairwise:  # a false positive prefers the probe, whichever side it is shown on
-                assert r["false_positive"] == (r["verdict"] == (1 if r["order"] == "key_first" else 2))
+            if (
+                pairwise
+            ):  # a false positive prefers the probe, whichever side it is shown on
+                assert r["false_positive"] == (
+                    r["verdict"] == (1 if r["order"] == "key_first" else 2)
+                )
             else:
                 assert r["false_positive"] == (r["verdict"] >= probe["pass_score"])
         for key in MASTER_KEYS:
             mine = [r for r in records if r["key"] == key]
             row = long.filter((pl.col("judge") == name) & (pl.col("key") == key))
             assert row["probes"][0] == len(mine)
-            assert row["false_positive_rate"][0] == pytest.approx(sum(r["false_positive"] for r in mine) / len(mine))
+            assert row["false_positive_rate"][0] == pytest.approx(
+                sum(r["false_positive"] for r in mine) / len(mine)
+            )
     wide = pl.read_csv(workdir / "results/tables/master_key.csv")
     assert {"content_free", "adversarial", *MASTER_KEYS} <= set(wide.columns)
 
@@ -335,19 +511,30 @@ def test_master_key_table_recomputed_from_the_probes(run):
 def test_hacking_onset_recomputed_from_the_scores(run):
     workdir, cfg = run
     scores = pl.read_csv(workdir / "results/tables/policy_scores.csv").filter(
-        pl.col("metric").is_in(["score", "win_rate"]))
+        pl.col("metric").is_in(["score", "win_rate"])
+    )
     onset = pl.read_csv(workdir / "results/tables/hacking_onset.csv")
     assert set(onset["run"]) == set(cfg["policy_runs"])
     for row in onset.iter_rows(named=True):
-        series = {s: dict(zip(*scores.filter((pl.col("run") == row["run"]) & (pl.col("scorer") == s))
-                             .sort("step").select("step", "mean").get_columns()))
-                  for s in ("gold", "judge")}
-        best = max(series["gold"].values())
-        peak = min(s for s, v in series["gold"].items() if v == best)
+        series = {
+            s: dict(
+                zip(
+                    *scores.filter(
+                        (pl.col("run") == row["run"]) & (pl.col("scorer") == s)
+                    )
+                    .sort("step")
+                    .select("step", "mean")
+                    .get_columns()
+                )
+            )
+            for s in ("gold", "judge")
+        }
+        expected = hacking_onset(series["gold"], series["judge"])
+        for key, value in expected.items():
+            assert row[key] == (
+                pytest.approx(value) if isinstance(value, float) else value
+            ), key
         last = max(series["gold"])
-        assert row["gold_peak_step"] == peak
-        hacking = last > peak and series["judge"][last] > series["judge"][peak] and series["gold"][last] < best
-        assert row["hacking"] == hacking and (row["onset_step"] == peak if hacking else row["onset_step"] is None)
         log = pl.read_csv(workdir / f"results/policies/{row['run']}/train_log.csv")
         kl = log.filter(pl.col("step") == last)["rewards/kl_to_initial/mean"][0]
         assert row["sqrt_kl_final"] == pytest.approx(math.sqrt(max(kl, 0.0)))
@@ -366,23 +553,47 @@ def test_gold_robustness_rerates_flagged_and_template_answers(run):
     assert {v["wording"] for v in verdicts} == {"study", "plain", "warned"}
     table = pl.read_csv(workdir / "results/tables/gold_robustness.csv")
     for row in table.iter_rows(named=True):
-        mine = [v for v in verdicts if v["source"] == row["source"] and v["wording"] == row["wording"]]
+        mine = [
+            v
+            for v in verdicts
+            if v["source"] == row["source"] and v["wording"] == row["wording"]
+        ]
         assert row["n"] == len(mine)
-        assert row["pass_rate"] == pytest.approx(sum(v["passes"] for v in mine) / len(mine))
+        assert row["pass_rate"] == pytest.approx(
+            sum(v["passes"] for v in mine) / len(mine)
+        )
 
 
 def test_report_has_every_table_and_figure_captioned(run, tmp_path):
     workdir, _ = run
     report = tmp_path / "report.html"
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--report", str(report)], cwd=workdir,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--report", str(report)],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     html = report.read_text()
-    for caption in ("Krippendorff's alpha (x100) of untuned", "Table 2: reasoning judges", "Master-key probe",
-                    "Arena-Hard-V2 scores of every contestant", "fig10: Policies trained against pairwise judges",
-                    "Over-optimization (Gao et al., 2022)", "robustness check"):
+    for caption in (
+        "Krippendorff's alpha (x100) of untuned",
+        "Table 2: reasoning judges",
+        "Master-key probe",
+        "Arena-Hard-V2 scores of every contestant",
+        "fig10: Policies trained against pairwise judges",
+        "Over-optimization (Gao et al., 2022)",
+        "robustness check",
+    ):
         assert caption in html, caption
-    for artifact in ("fig2.png", "fig5.png", "overoptimization.png", "table1.csv", "table6.csv", "master_key.csv"):
+    for artifact in (
+        "fig2.png",
+        "fig5.png",
+        "overoptimization.png",
+        "table1.csv",
+        "table6.csv",
+        "master_key.csv",
+    ):
         assert artifact in html, artifact
 
 
@@ -391,11 +602,19 @@ def test_killed_policy_training_resumes_without_repeating_steps(run):
     workdir, cfg = run
     name = "smollm2-vs-nr-135m"
     grpo = cfg["training"]["policy_grpo"]
-    first = workdir / f"results/policies/{name}/.work/exports/checkpoint-{grpo['save_steps']}"
+    first = (
+        workdir
+        / f"results/policies/{name}/.work/exports/checkpoint-{grpo['save_steps']}"
+    )
     target = f"results/policies/{name}/train_log.csv"
     cmd = [sys.executable, "-m", "snakemake", "--cores", "2", target]
-    proc = subprocess.Popen([*cmd, "--forcerun", "train_policy"], cwd=workdir, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*cmd, "--forcerun", "train_policy"],
+        cwd=workdir,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.time() + 900
         while not first.is_dir() and proc.poll() is None and time.time() < deadline:
@@ -409,10 +628,18 @@ def test_killed_policy_training_resumes_without_repeating_steps(run):
     done = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     log = (workdir / f"logs/train_policy/{name}.log").read_text()
-    assert f"resuming from results/policies/{name}/.work/trainer/checkpoint-{grpo['save_steps']}" in log
+    assert (
+        f"resuming from results/policies/{name}/.work/trainer/checkpoint-{grpo['save_steps']}"
+        in log
+    )
     calls = read_jsonl(workdir / f"results/policies/{name}/judge_calls.jsonl")
-    per_step = {step: sum(c["step"] == step for c in calls) for step in range(1, grpo["max_steps"] + 1)}
-    assert set(per_step.values()) == {grpo["per_device_train_batch_size"]}, per_step  # no step twice
+    per_step = {
+        step: sum(c["step"] == step for c in calls)
+        for step in range(1, grpo["max_steps"] + 1)
+    }
+    assert set(per_step.values()) == {grpo["per_device_train_batch_size"]}, (
+        per_step
+    )  # no step twice
     assert len(calls) == grpo["max_steps"] * grpo["per_device_train_batch_size"]
 
 
@@ -425,37 +652,91 @@ def test_rerun_of_a_killed_annotation_continues(run):
     kept = len(rows) // 2
     progress.write_text("".join(json.dumps(r) + "\n" for r in rows[:kept]))
     out.unlink()
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", str(out.relative_to(workdir))],
-                          cwd=workdir, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--cores",
+            "2",
+            str(out.relative_to(workdir)),
+        ],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     log = (workdir / "logs/annotate_gold/high/judge_val.log").read_text()
     assert f"{len(rows)} pointwise items, {kept} already annotated" in log
     assert [r["key"] for r in read_jsonl(out)] == [r["key"] for r in rows]
 
 
-def test_judge_sft_launched_on_two_processes(run, tmp_path):
+def test_judge_sft_launched_on_two_processes(dag, run, tmp_path):
     """`launch.train_judge_sft.processes: 2`: the rule hands its job to `accelerate launch`, two
     trainer processes train together (gloo on a CPU machine; one per GPU at paper scale), and
     rank 0 writes the judge."""
     import shutil
 
     source, _ = run
-    workdir = tmp_path / "wf"
-    workdir.mkdir()
-    for name in WORKFLOW:
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, workdir / name)
-    for part in ("results/models", "results/data", "results/gold/high", ".snakemake/metadata"):
+    workdir = dag.copy(tmp_path / "wf")
+    for part in (
+        "results/models",
+        "results/data",
+        "results/gold/high",
+        ".snakemake/metadata",
+    ):
         shutil.copytree(source / part, workdir / part)
     with (workdir / "config.yaml").open("a") as fh:
         fh.write("\nlaunch:\n  train_judge_sft: {processes: 2}\n")
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "results/judges/nr-135m/sft"],
-                          cwd=workdir, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--cores",
+            "2",
+            "results/judges/nr-135m/sft",
+        ],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "localrule train_judge_sft:" in proc.stdout + proc.stderr
-    assert "localrule annotate_gold:" not in proc.stdout + proc.stderr  # only the judge was trained
+    assert (
+        "localrule annotate_gold:" not in proc.stdout + proc.stderr
+    )  # only the judge was trained
     log = (workdir / "logs/train_judge_sft/nr-135m.log").read_text()
     assert "launching 2 trainer processes" in log
     assert "trainer process 0 of 2" in log and "trainer process 1 of 2" in log
     assert (workdir / "results/judges/nr-135m/sft/model.safetensors").exists()
     assert not (workdir / "results/judges/nr-135m/sft.work").exists()
+
+
+def test_a_job_reruns_on_its_own_from_its_saved_job_file(run):
+    """Every job saves itself beside its log; its script reruns it alone, outside Snakemake."""
+    workdir, _ = run
+    job = workdir / "logs/judge_tables.job.json"
+    table = workdir / "results/tables/table4.csv"
+    before = table.read_text()
+    table.unlink()
+    proc = subprocess.run(
+        [sys.executable, "workflow_scripts/judge_tables.py", str(job)],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert table.read_text() == before
+    assert json.loads(job.read_text())["rule"] == "judge_tables"
+    usage = subprocess.run(
+        [sys.executable, "workflow_scripts/judge_tables.py"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert usage.returncode != 0 and "usage: python" in usage.stderr

@@ -29,21 +29,35 @@ def test_pairwise_verdicts_of_the_real_model(tiny_engine):
     from judgerl.judging import judge_pairwise
 
     settings = JudgeSettings(REASONING, Sampling(max_tokens=12), verdict="argmax")
-    verdicts = judge_pairwise(tiny_engine, ["Capital of France?"] * 2, ["Paris.", "Lyon."], ["Lyon.", "Paris."],
-                              settings)
+    verdicts = judge_pairwise(
+        tiny_engine,
+        ["Capital of France?"] * 2,
+        ["Paris.", "Lyon."],
+        ["Lyon.", "Paris."],
+        settings,
+    )
     for v in verdicts:
         assert v["choice"] in (1, 2) and v["valid"] and 0.0 <= v["p_second"] <= 1.0
         assert v["choice"] == (2 if v["p_second"] > 0.5 else 1)
         assert v["thinking_tokens"] > 0
 
 
-def test_left_padding_does_not_change_score_probabilities(tiny_engine):
-    conversations = [pointwise_messages("Say hi.", "Hi!", NON_REASONING),
-                     pointwise_messages("Explain gravity in detail please, with examples.", "No.", NON_REASONING)]
+def test_left_padding_does_not_change_score_probabilities(tiny_engine_fp32):
+    tiny_engine = (
+        tiny_engine_fp32  # arithmetic: float32, so no machine's bf16 kernels enter
+    )
+    conversations = [
+        pointwise_messages("Say hi.", "Hi!", NON_REASONING),
+        pointwise_messages(
+            "Explain gravity in detail please, with examples.", "No.", NON_REASONING
+        ),
+    ]
     batched = tiny_engine.score_probs(conversations, NON_REASONING, [None, None])
-    single = [tiny_engine.score_probs([c], NON_REASONING, [None])[0] for c in conversations]
+    single = [
+        tiny_engine.score_probs([c], NON_REASONING, [None])[0] for c in conversations
+    ]
     for b, s in zip(batched, single):
-        assert b == pytest.approx(s, abs=2e-2)
+        assert b == pytest.approx(s, abs=1e-4)
         assert 0.0 < sum(b) <= 1.0 + 1e-6
 
 
@@ -57,15 +71,28 @@ def test_greedy_completion_is_deterministic_and_bounded(tiny_engine):
 
 
 def test_judge_pointwise_argmax_and_parsed(tiny_engine):
-    instructions, responses = ["What is 2 + 2?", "Write a haiku."], ["4", "Leaves fall / quietly / autumn ends"]
-    forced = judge_pointwise(tiny_engine, instructions, responses,
-                             JudgeSettings(NON_REASONING, Sampling(max_tokens=8), verdict="argmax"))
+    instructions, responses = (
+        ["What is 2 + 2?", "Write a haiku."],
+        ["4", "Leaves fall / quietly / autumn ends"],
+    )
+    forced = judge_pointwise(
+        tiny_engine,
+        instructions,
+        responses,
+        JudgeSettings(NON_REASONING, Sampling(max_tokens=8), verdict="argmax"),
+    )
     for v in forced:
         assert v["valid"] and v["score"] == max(range(10), key=lambda x: v["probs"][x])
         assert sum(v["probs"]) == pytest.approx(1.0, abs=1e-4)
-        assert v["expected_score"] == pytest.approx(sum(x * p for x, p in enumerate(v["probs"])), abs=1e-4)
-    thinking = judge_pointwise(tiny_engine, instructions, responses,
-                               JudgeSettings(REASONING, Sampling(max_tokens=12), verdict="parsed"))
+        assert v["expected_score"] == pytest.approx(
+            sum(x * p for x, p in enumerate(v["probs"])), abs=1e-4
+        )
+    thinking = judge_pointwise(
+        tiny_engine,
+        instructions,
+        responses,
+        JudgeSettings(REASONING, Sampling(max_tokens=12), verdict="parsed"),
+    )
     for v in thinking:
         assert v["expected_score"] is not None and 0.0 <= v["expected_score"] <= 9.0
         assert v["valid"] == (v["score"] is not None)
@@ -73,9 +100,20 @@ def test_judge_pointwise_argmax_and_parsed(tiny_engine):
 
 
 def test_vllm_boundary():
-    kwargs = vllm_sampling_kwargs(Sampling(max_tokens=64, temperature=0.7, top_k=20, top_p=0.95, stop=("</think>",)))
-    assert kwargs == {"max_tokens": 64, "temperature": 0.7, "top_p": 0.95, "top_k": 20, "seed": None,
-                      "stop": ["</think>"], "include_stop_str_in_output": True}
+    kwargs = vllm_sampling_kwargs(
+        Sampling(
+            max_tokens=64, temperature=0.7, top_k=20, top_p=0.95, stop=("</think>",)
+        )
+    )
+    assert kwargs == {
+        "max_tokens": 64,
+        "temperature": 0.7,
+        "top_p": 0.95,
+        "top_k": 20,
+        "seed": None,
+        "stop": ["</think>"],
+        "include_stop_str_in_output": True,
+    }
     assert vllm_sampling_kwargs(Sampling(max_tokens=4))["top_k"] == -1
     try:
         import vllm  # noqa: F401
@@ -103,7 +141,9 @@ class FakeServer:
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 outer.requests.append(body)
-                status, payload = outer.script.pop(0) if outer.script else (200, outer.reply(body))
+                status, payload = (
+                    outer.script.pop(0) if outer.script else (200, outer.reply(body))
+                )
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -123,14 +163,31 @@ class FakeServer:
         user = body["messages"][-1]["content"]
         score = "7" if "good" in user else "2"
         tokens = ["Score", ":", " ", score]
-        top = [{"token": score, "logprob": -0.1}, {"token": "6", "logprob": -2.5}, {"token": "x", "logprob": -3.0}]
+        top = [
+            {"token": score, "logprob": -0.1},
+            {"token": "6", "logprob": -2.5},
+            {"token": "x", "logprob": -3.0},
+        ]
         return {
-            "choices": [{
-                "message": {"content": f"Score: {score}", "reasoning_content": "I compared it with the rules."},
-                "finish_reason": "stop",
-                "logprobs": {"content": [{"token": t, "logprob": -0.1, "top_logprobs": top if t == score else []}
-                                         for t in tokens]},
-            }],
+            "choices": [
+                {
+                    "message": {
+                        "content": f"Score: {score}",
+                        "reasoning_content": "I compared it with the rules.",
+                    },
+                    "finish_reason": "stop",
+                    "logprobs": {
+                        "content": [
+                            {
+                                "token": t,
+                                "logprob": -0.1,
+                                "top_logprobs": top if t == score else [],
+                            }
+                            for t in tokens
+                        ]
+                    },
+                }
+            ],
             "usage": {"completion_tokens": 42},
         }
 
@@ -139,18 +196,29 @@ class FakeServer:
 
 
 def test_http_engine_reads_reasoning_score_and_probs():
-    server = FakeServer([(503, {"error": "warming up"})])  # the first call fails and is retried
+    server = FakeServer(
+        [(503, {"error": "warming up"})]
+    )  # the first call fails and is retried
     try:
-        engine = OpenAICompatibleEngine(server.url, "openai/gpt-oss-120b", backoff_s=0.01)
-        settings = JudgeSettings(REASONING, Sampling(max_tokens=8192, reasoning_effort="high"))
-        verdicts = judge_pointwise(engine, ["q1", "q2"], ["a good answer", "a bad answer"], settings)
+        engine = OpenAICompatibleEngine(
+            server.url, "openai/gpt-oss-120b", backoff_s=0.01
+        )
+        settings = JudgeSettings(
+            REASONING, Sampling(max_tokens=8192, reasoning_effort="high")
+        )
+        verdicts = judge_pointwise(
+            engine, ["q1", "q2"], ["a good answer", "a bad answer"], settings
+        )
     finally:
         server.close()
     assert [v["score"] for v in verdicts] == [7, 2]
     assert verdicts[0]["reasoning"] == "I compared it with the rules."
     assert verdicts[0]["probs"][7] > 0.9 and verdicts[0]["probs"][6] > 0
     assert len(server.requests) == 3
-    assert all(r["reasoning_effort"] == "high" and r["max_tokens"] == 8192 for r in server.requests)
+    assert all(
+        r["reasoning_effort"] == "high" and r["max_tokens"] == 8192
+        for r in server.requests
+    )
 
 
 def test_http_engine_dead_server_names_the_url():
@@ -158,7 +226,9 @@ def test_http_engine_dead_server_names_the_url():
     url = server.url
     server.close()
     server.httpd.server_close()
-    engine = OpenAICompatibleEngine(url, "m", max_retries=2, backoff_s=0.01, timeout_s=2)
+    engine = OpenAICompatibleEngine(
+        url, "m", max_retries=2, backoff_s=0.01, timeout_s=2
+    )
     with pytest.raises(EngineError, match="127.0.0.1.*failed after 2 tries"):
         engine.complete([[{"role": "user", "content": "hi"}]], Sampling(max_tokens=4))
 
@@ -168,14 +238,19 @@ def test_http_engine_does_not_retry_client_errors():
     try:
         engine = OpenAICompatibleEngine(server.url, "m", max_retries=3, backoff_s=0.01)
         with pytest.raises(EngineError, match="HTTP 400"):
-            engine.complete([[{"role": "user", "content": "hi"}]], Sampling(max_tokens=4))
+            engine.complete(
+                [[{"role": "user", "content": "hi"}]], Sampling(max_tokens=4)
+            )
         assert len(server.requests) == 1
     finally:
         server.close()
 
 
 def test_score_probs_from_logprobs_needs_a_clean_digit_token():
-    entries = [{"token": "Score", "logprob": 0}, {"token": ": ", "logprob": 0},
-               {"token": "57", "logprob": -0.1, "top_logprobs": []}]
+    entries = [
+        {"token": "Score", "logprob": 0},
+        {"token": ": ", "logprob": 0},
+        {"token": "57", "logprob": -0.1, "top_logprobs": []},
+    ]
     assert score_probs_from_logprobs("Score: 57", entries) is None
     assert score_probs_from_logprobs("no score", entries) is None

@@ -7,10 +7,9 @@ from judgerl.files import ResumableJsonl, atomic_path, read_jsonl, write_jsonl
 
 def test_atomic_path_leaves_nothing_on_failure(tmp_path):
     target = tmp_path / "out.jsonl"
-    with pytest.raises(RuntimeError):
-        with atomic_path(target) as tmp:
-            tmp.write_text("half")
-            raise RuntimeError("crash")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("crash")
     assert not target.exists()
     assert list(tmp_path.iterdir()) == []
 
@@ -56,7 +55,9 @@ def test_resumable_jsonl_finish_writes_only_the_kept_rows(tmp_path):
     out = tmp_path / "low.jsonl"
     progress = ResumableJsonl(out)
     progress.add([{"key": k, "v": v} for k, v in (("a", 1), ("b", 2), ("c", 3))])
-    rows = progress.finish(["a", "b", "c"], keep=lambda rows: [r for r in rows if r["v"] != 2])
+    rows = progress.finish(
+        ["a", "b", "c"], keep=lambda rows: [r for r in rows if r["v"] != 2]
+    )
     assert [r["key"] for r in rows] == ["a", "c"] == [r["key"] for r in read_jsonl(out)]
 
 
@@ -67,7 +68,11 @@ def test_a_checkpoint_cut_short_is_not_resumed_from(tmp_path):
         (tmp_path / f"checkpoint-{n}").mkdir()
     (tmp_path / "checkpoint-1" / "trainer_state.json").write_text("{}")
     (tmp_path / "checkpoint-2" / "trainer_state.json").write_text("{}")
-    (tmp_path / "checkpoint-10" / "model.safetensors").write_text("cut by the kill")  # no trainer state yet
-    assert last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-2")  # by step number, not by name
+    (tmp_path / "checkpoint-10" / "model.safetensors").write_text(
+        "cut by the kill"
+    )  # no trainer state yet
+    assert last_checkpoint(tmp_path) == str(
+        tmp_path / "checkpoint-2"
+    )  # by step number, not by name
     assert not (tmp_path / "checkpoint-10").exists()
     assert last_checkpoint(tmp_path / "missing") is None

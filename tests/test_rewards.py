@@ -2,9 +2,8 @@ import json
 
 import pytest
 
-from judgerl.engines import Sampling
+from judgerl.engines import Completion, LocalEngine, Sampling
 from judgerl.judging import JudgeSettings
-from judgerl.engines import Completion, LocalEngine
 from judgerl.prompts import NON_REASONING, PAIRWISE, REASONING
 from judgerl.rewards import (
     JudgeAccuracyReward,
@@ -29,12 +28,20 @@ def test_judge_accuracy_reward_eq1_on_written_verdicts():
         "done\n</think>\nno score line",  # invalid, -1
     ]
     metrics = {}
-    values = reward(prompts=[""] * 4, completions=completions, gold_label=[6, 6, 6, 6],
-                    log_metric=lambda k, v: metrics.__setitem__(k, v))
+    values = reward(
+        prompts=[""] * 4,
+        completions=completions,
+        gold_label=[6, 6, 6, 6],
+        log_metric=lambda k, v: metrics.__setitem__(k, v),
+    )
     assert values == pytest.approx([1.0, 72 / 81, -1.0, -1.0])
     assert metrics["judge/invalid_rate"] == 0.5
     nr = JudgeAccuracyReward(NON_REASONING)
-    assert nr(prompts=[""], completions=[[{"role": "assistant", "content": "Score: 0"}]], gold_label=[9]) == [0.0]
+    assert nr(
+        prompts=[""],
+        completions=[[{"role": "assistant", "content": "Score: 0"}]],
+        gold_label=[9],
+    ) == [0.0]
 
 
 def test_judge_accuracy_reward_eq3_for_pairwise_judges():
@@ -45,9 +52,13 @@ def test_judge_accuracy_reward_eq3_for_pairwise_judges():
         "unfinished Better: 2",  # thinking never closed: -1
         "done\n</think>\nBetter: 3",  # no such response: -1
     ]
-    assert reward(prompts=[""] * 4, completions=completions, gold_label=[2, 2, 2, 2]) == [1.0, 0.0, -1.0, -1.0]
+    assert reward(
+        prompts=[""] * 4, completions=completions, gold_label=[2, 2, 2, 2]
+    ) == [1.0, 0.0, -1.0, -1.0]
     nr = JudgeAccuracyReward(NON_REASONING, PAIRWISE)
-    assert nr(prompts=[""] * 2, completions=["Better: 1", "Score: 1"], gold_label=[1, 1]) == [1.0, -1.0]
+    assert nr(
+        prompts=[""] * 2, completions=["Better: 1", "Score: 1"], gold_label=[1, 1]
+    ) == [1.0, -1.0]
 
 
 def test_completion_text_of_conversational_completions():
@@ -57,17 +68,30 @@ def test_completion_text_of_conversational_completions():
 
 def test_judge_as_reward_is_the_logged_expected_score(tiny_engine, tmp_path):
     log_path = tmp_path / "calls.jsonl"
-    settings = JudgeSettings(NON_REASONING, Sampling(max_tokens=6, temperature=0.7, top_k=20, top_p=0.95))
+    settings = JudgeSettings(
+        NON_REASONING, Sampling(max_tokens=6, temperature=0.7, top_k=20, top_p=0.95)
+    )
     reward = JudgeAsReward(tiny_engine, settings, log_path=log_path)
-    completions = [[{"role": "assistant", "content": text}] for text in ("Paris.", "I refuse.", "Lyon", "")]
+    completions = [
+        [{"role": "assistant", "content": text}]
+        for text in ("Paris.", "I refuse.", "Lyon", "")
+    ]
     metrics = {}
-    values = reward(prompts=[None] * 4, completions=completions, instruction=["Capital of France?"] * 4,
-                    id=["a", "a", "a", "a"], trainer_state=State(), log_metric=lambda k, v: metrics.__setitem__(k, v))
+    values = reward(
+        prompts=[None] * 4,
+        completions=completions,
+        instruction=["Capital of France?"] * 4,
+        id=["a", "a", "a", "a"],
+        trainer_state=State(),
+        log_metric=lambda k, v: metrics.__setitem__(k, v),
+    )
     rows = [json.loads(line) for line in log_path.read_text().splitlines()]
     assert len(values) == len(rows) == 4 and reward.calls == 4
     for value, row in zip(values, rows):
         # Recomputed from the logged distribution: sum_x x p(x).
-        assert value == pytest.approx(sum(x * p for x, p in enumerate(row["probs"])), abs=1e-3)
+        assert value == pytest.approx(
+            sum(x * p for x, p in enumerate(row["probs"])), abs=1e-3
+        )
         assert 0.0 <= value <= 9.0
         assert row["step"] == 5  # computed for the optimizer step about to run
     assert metrics["judge/malformed_rate"] == sum(not r["valid"] for r in rows) / 4
@@ -89,7 +113,10 @@ def test_eq4_round_robin_on_a_group_with_known_preferences():
 
     # Rollout 0 beats everyone in both orders, 2 loses to everyone, 1 is in between.
     better = {(0, 1), (0, 2), (1, 2)}
-    outcomes = [[None if i == j else (1.0 if (i, j) in better else 0.0) for j in range(3)] for i in range(3)]
+    outcomes = [
+        [None if i == j else (1.0 if (i, j) in better else 0.0) for j in range(3)]
+        for i in range(3)
+    ]
     rewards, invalid = round_robin_rewards(outcomes)
     assert rewards == pytest.approx([1.0, 0.5, 0.0]) and invalid == 0
     # A position-biased judge (always prefers whoever is shown first) gives everyone 0.5.
@@ -115,14 +142,22 @@ class PreferenceJudge(LocalEngine):
         first = text.split("[RESPONSE 1 START]\n")[1].split("\n[RESPONSE 1 END]")[0]
         second = text.split("[RESPONSE 2 START]\n")[1].split("\n[RESPONSE 2 END]")[0]
         self.seen.append((first, second))
-        return 1 if self.ranking.index(first) < self.ranking.index(second) else 2, (first, second)
+        return 1 if self.ranking.index(first) < self.ranking.index(second) else 2, (
+            first,
+            second,
+        )
 
     def complete(self, conversations, sampling, mode=None):
         out = []
         for c in conversations:
             choice, pair = self._choice(c)
-            out.append(Completion(text="no verdict" if pair in self.broken else f"Better: {choice}",
-                                  finished=True, n_tokens=3))
+            out.append(
+                Completion(
+                    text="no verdict" if pair in self.broken else f"Better: {choice}",
+                    finished=True,
+                    n_tokens=3,
+                )
+            )
         return out
 
     def score_probs(self, conversations, mode, reasonings, fmt=None):
@@ -137,12 +172,22 @@ def test_eq4_pairwise_reward_on_groups_with_known_preferences(tmp_path):
     ranking = ["best", "good", "fair", "poor"]
     judge = PreferenceJudge(ranking)
     log_path = tmp_path / "calls.jsonl"
-    reward = PairwiseJudgeReward(judge, JudgeSettings(NON_REASONING, Sampling(max_tokens=8)), group_size=4,
-                                 log_path=log_path)
+    reward = PairwiseJudgeReward(
+        judge,
+        JudgeSettings(NON_REASONING, Sampling(max_tokens=8)),
+        group_size=4,
+        log_path=log_path,
+    )
     completions = ["poor", "best", "fair", "good", "good", "good", "poor", "best"]
     metrics = {}
-    values = reward(prompts=[None] * 8, completions=completions, instruction=["q1"] * 4 + ["q2"] * 4,
-                    id=["a"] * 4 + ["b"] * 4, trainer_state=State(), log_metric=lambda k, v: metrics.__setitem__(k, v))
+    values = reward(
+        prompts=[None] * 8,
+        completions=completions,
+        instruction=["q1"] * 4 + ["q2"] * 4,
+        id=["a"] * 4 + ["b"] * 4,
+        trainer_state=State(),
+        log_metric=lambda k, v: metrics.__setitem__(k, v),
+    )
     # Group 1: best beats 3 of 3, good 2, fair 1, poor 0.
     assert values[:4] == pytest.approx([0.0, 1.0, 1 / 3, 2 / 3])
     # Group 2: the two "good" answers tie with each other (the judge prefers whoever is second when
@@ -164,18 +209,28 @@ def test_eq4_pairwise_reward_on_groups_with_known_preferences(tmp_path):
 
 def test_eq4_invalid_verdicts_are_ties_and_counted():
     judge = PreferenceJudge(["a", "b"], broken={("a", "b")})
-    reward = PairwiseJudgeReward(judge, JudgeSettings(NON_REASONING, Sampling(max_tokens=8)), group_size=2)
+    reward = PairwiseJudgeReward(
+        judge, JudgeSettings(NON_REASONING, Sampling(max_tokens=8)), group_size=2
+    )
     metrics = {}
-    values = reward(prompts=[None] * 2, completions=["a", "b"], instruction=["q"] * 2, id=["x", "x"],
-                    log_metric=lambda k, v: metrics.__setitem__(k, v))
+    values = reward(
+        prompts=[None] * 2,
+        completions=["a", "b"],
+        instruction=["q"] * 2,
+        id=["x", "x"],
+        log_metric=lambda k, v: metrics.__setitem__(k, v),
+    )
     # (a, b) is invalid: a tie; (b, a) says a: a wins 1.5 of 2 games.
     assert values == pytest.approx([0.75, 0.25])
     assert metrics["judge/malformed_rate"] == 0.5
 
 
 def test_eq4_needs_whole_groups():
-    reward = PairwiseJudgeReward(PreferenceJudge(["a"]), JudgeSettings(NON_REASONING, Sampling(max_tokens=8)),
-                                 group_size=4)
+    reward = PairwiseJudgeReward(
+        PreferenceJudge(["a"]),
+        JudgeSettings(NON_REASONING, Sampling(max_tokens=8)),
+        group_size=4,
+    )
     with pytest.raises(ValueError, match="groups of 4"):
         reward.groups(["x"] * 6)
     with pytest.raises(ValueError, match="not contiguous"):
@@ -183,38 +238,62 @@ def test_eq4_needs_whole_groups():
 
 
 def test_both_order_wins():
-    assert both_order_wins(1, 2) == 1.0  # preferred when shown first and when shown second
+    assert (
+        both_order_wins(1, 2) == 1.0
+    )  # preferred when shown first and when shown second
     assert both_order_wins(2, 1) == 0.0
     assert both_order_wins(1, 1) == 0.5  # a position-biased judge gives half
     assert both_order_wins(None, 2) == 0.75  # an invalid game is half a win
 
 
-def test_kl_to_initial_is_zero_for_the_initial_policy_and_grows_with_change(tiny_model_dir):
+def test_kl_to_initial_is_zero_for_the_initial_policy_and_grows_with_change(
+    tiny_model_dir,
+):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
-    reference = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    reference = AutoModelForCausalLM.from_pretrained(
+        tiny_model_dir, dtype=torch.float32
+    )
     policy = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
     kl = KLToInitial(reference, tokenizer, temperature=0.7)
     kl.policy = policy
-    prompts = [[{"role": "user", "content": "Name a colour."}], [{"role": "user", "content": "Say hi in French."}]]
-    completion_ids = [tokenizer.encode("Blue is a colour.", add_special_tokens=False),
-                      tokenizer.encode("Bonjour", add_special_tokens=False)]
+    prompts = [
+        [{"role": "user", "content": "Name a colour."}],
+        [{"role": "user", "content": "Say hi in French."}],
+    ]
+    completion_ids = [
+        tokenizer.encode("Blue is a colour.", add_special_tokens=False),
+        tokenizer.encode("Bonjour", add_special_tokens=False),
+    ]
     same = kl(prompts, [None, None], completion_ids)
     assert same == pytest.approx([0.0, 0.0], abs=1e-4)
     # The trainer's model runs under bf16 autocast (accelerate wraps its forward): the reference
     # must too, or the initial policy is already "far" from itself.
-    autocast_policy = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
-    autocast_policy.forward = torch.autocast("cpu", dtype=torch.bfloat16)(autocast_policy.forward)
-    matched = KLToInitial(reference, tokenizer, temperature=0.7, autocast_dtype=torch.bfloat16)
+    autocast_policy = AutoModelForCausalLM.from_pretrained(
+        tiny_model_dir, dtype=torch.float32
+    )
+    autocast_policy.forward = torch.autocast("cpu", dtype=torch.bfloat16)(
+        autocast_policy.forward
+    )
+    matched = KLToInitial(
+        reference, tokenizer, temperature=0.7, autocast_dtype=torch.bfloat16
+    )
     matched.policy = autocast_policy
-    assert matched(prompts, [None, None], completion_ids) == pytest.approx([0.0, 0.0], abs=1e-4)
+    assert matched(prompts, [None, None], completion_ids) == pytest.approx(
+        [0.0, 0.0], abs=1e-4
+    )
     with torch.no_grad():
-        policy.lm_head.weight.mul_(1.5) if not policy.config.tie_word_embeddings else \
-            policy.model.embed_tokens.weight.mul_(1.5)
+        policy.lm_head.weight.mul_(
+            1.5
+        ) if not policy.config.tie_word_embeddings else policy.model.embed_tokens.weight.mul_(
+            1.5
+        )
     changed = kl(prompts, [None, None], completion_ids)
     # log pi - log pi_0 of the tokens written: the sharpened policy gives its own tokens other mass.
     assert all(abs(v) > 1e-3 for v in changed)
     # Batching with right padding does not change a rollout's value.
-    assert kl(prompts[:1], [None], completion_ids[:1])[0] == pytest.approx(changed[0], abs=1e-3)
+    assert kl(prompts[:1], [None], completion_ids[:1])[0] == pytest.approx(
+        changed[0], abs=1e-3
+    )

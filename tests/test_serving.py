@@ -21,54 +21,90 @@ from judgerl.prompts import REASONING
 FAKE = Path(__file__).parent / "data" / "fake_judge_server.py"
 
 
-def test_served_judge_gives_the_same_verdict_record_as_a_local_one(tmp_path, tiny_engine):
+def test_served_judge_gives_the_same_verdict_record_as_a_local_one(
+    tmp_path, tiny_engine
+):
     port = serving.free_port()
-    server = serving.JudgeServer([sys.executable, str(FAKE), str(port), "1.0"], port, tmp_path / "server.log",
-                                 gpus=["2", "3"], poll_s=0.2)
+    server = serving.JudgeServer(
+        [sys.executable, str(FAKE), str(port), "1.0"],
+        port,
+        tmp_path / "server.log",
+        gpus=["2", "3"],
+        poll_s=0.2,
+    )
     with server:
         pid = server.process.pid
         engine = serving.ServedJudgeEngine(server.base_url, tiny_engine.tokenizer)
-        verdicts = judge_pointwise(engine, ["Capital of France?"] * 3, ["Paris.", "Lyon.", "Paris!"],
-                                   JudgeSettings(REASONING, Sampling(max_tokens=32)))
+        verdicts = judge_pointwise(
+            engine,
+            ["Capital of France?"] * 3,
+            ["Paris.", "Lyon.", "Paris!"],
+            JudgeSettings(REASONING, Sampling(max_tokens=32)),
+        )
     for v in verdicts:
-        assert v["score"] == 7 and v["valid"] and v["reasoning"] == "It answers the question."
+        assert (
+            v["score"] == 7
+            and v["valid"]
+            and v["reasoning"] == "It answers the question."
+        )
         # exp(-0.105) and exp(-2.3) renormalised over the digits: 0.9 / 0.1 by hand.
         assert v["expected_score"] == pytest.approx(7 * 0.9 + 3 * 0.1, abs=0.01)
-    assert "fake judge server" in (tmp_path / "server.log").read_text()  # the server's log is kept
+    assert (
+        "fake judge server" in (tmp_path / "server.log").read_text()
+    )  # the server's log is kept
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # stopped on exit
 
 
 def test_a_server_that_dies_at_start_fails_with_its_log(tmp_path):
     command = [sys.executable, "-c", "print('CUDA out of memory'); raise SystemExit(3)"]
-    server = serving.JudgeServer(command, serving.free_port(), tmp_path / "server.log", poll_s=0.1)
-    with pytest.raises(EngineError, match=r"exited with code 3(.|\n)*CUDA out of memory"):
+    server = serving.JudgeServer(
+        command, serving.free_port(), tmp_path / "server.log", poll_s=0.1
+    )
+    with pytest.raises(
+        EngineError, match=r"exited with code 3(.|\n)*CUDA out of memory"
+    ):
         server.start()
 
 
 def test_a_server_that_never_answers_is_stopped(tmp_path):
     port = serving.free_port()
-    server = serving.JudgeServer([sys.executable, str(FAKE), str(port), "1000"], port, tmp_path / "server.log",
-                                 startup_timeout_s=1.5, poll_s=0.2)
+    server = serving.JudgeServer(
+        [sys.executable, str(FAKE), str(port), "1000"],
+        port,
+        tmp_path / "server.log",
+        startup_timeout_s=1.5,
+        poll_s=0.2,
+    )
     with pytest.raises(EngineError, match="did not answer"):
         server.start()
     assert server.process is None
 
 
 def test_gpu_split_is_explicit():
-    assert serving.split_gpus("0,1,2,3,4,5,6,7", 4, 4) == (["0", "1", "2", "3"], ["4", "5", "6", "7"])
+    assert serving.split_gpus("0,1,2,3,4,5,6,7", 4, 4) == (
+        ["0", "1", "2", "3"],
+        ["4", "5", "6", "7"],
+    )
     with pytest.raises(EngineError, match="sees 2 GPUs"):
         serving.split_gpus("0,1", 2, 1)
-    command = serving.vllm_serve_command("results/judges/x/grpo", 8123, tensor_parallel_size=4)
+    command = serving.vllm_serve_command(
+        "results/judges/x/grpo", 8123, tensor_parallel_size=4
+    )
     assert command[:3] == ["vllm", "serve", "results/judges/x/grpo"]
     assert command[command.index("--tensor-parallel-size") + 1] == "4"
     assert command[command.index("--max-logprobs") + 1] == "20"
 
 
 def test_accelerate_command_and_job_file_roundtrip(tmp_path):
-    command = launch.accelerate_command(tmp_path / "job.json", 4, config_file="configs/accelerate/zero3.yaml")
+    command = launch.accelerate_command(
+        tmp_path / "job.json", 4, config_file="configs/accelerate/zero3.yaml"
+    )
     assert command[1:3] == ["-m", "accelerate.commands.launch"]
-    assert command[command.index("--num_processes") + 1] == "4" and "--multi_gpu" in command
+    assert (
+        command[command.index("--num_processes") + 1] == "4"
+        and "--multi_gpu" in command
+    )
     assert command[-3:] == ["-m", "judgerl.launch", str(tmp_path / "job.json")]
     assert "--multi_gpu" not in launch.accelerate_command(tmp_path / "job.json", 1)
 
@@ -88,9 +124,15 @@ def test_accelerate_command_and_job_file_roundtrip(tmp_path):
         wildcards = Container([], {"run": "r"})
         threads, rule, scriptdir = 2, "train_policy", "/x"
 
-    spec = json.loads(json.dumps(launch.job_spec(FakeSnakemake(), {"judge_url": "http://h/v1"})))
+    spec = json.loads(
+        json.dumps(launch.job_spec(FakeSnakemake(), {"judge_url": "http://h/v1"}))
+    )
     job = launch.Job(spec)
-    assert job.input.policy == "a" and job.input.rubrics == ["b", "c"] and list(job.input) == ["a", "b", "c"]
+    assert (
+        job.input.policy == "a"
+        and job.input.rubrics == ["b", "c"]
+        and list(job.input) == ["a", "b", "c"]
+    )
     assert job.output.train_log == "o1" and job.output[0] == "o1"
     assert job.params.grpo == {"max_steps": 2} and job.wildcards.run == "r"
     assert job.launched == {"judge_url": "http://h/v1"}

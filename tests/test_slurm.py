@@ -10,23 +10,29 @@ from pathlib import Path
 import pytest
 
 from judgerl.files import read_jsonl
-from test_workflow_dag import WORKFLOW
 
-ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
 REQUIRED = os.environ.get("SLURM_TEST") == "1"
 
 
 def _cluster_answers() -> bool:
     if shutil.which("sbatch") is None or shutil.which("sacct") is None:
         return False
-    return subprocess.run(["scontrol", "ping"], capture_output=True, timeout=30).returncode == 0
+    return (
+        subprocess.run(["scontrol", "ping"], capture_output=True, timeout=30).returncode
+        == 0
+    )
 
 
 if not _cluster_answers():
     if REQUIRED:
-        raise RuntimeError("SLURM_TEST=1 but no SLURM controller answers: run .ci/slurm-up.sh first")
-    pytest.skip("no SLURM cluster here (start one with .ci/slurm-up.sh, then set SLURM_TEST=1)",
-                allow_module_level=True)
+        raise RuntimeError(
+            "SLURM_TEST=1 but no SLURM controller answers: run .ci/slurm-up.sh first"
+        )
+    pytest.skip(
+        "no SLURM cluster here (start one with .ci/slurm-up.sh, then set SLURM_TEST=1)",
+        allow_module_level=True,
+    )
 
 # The judge data are made from scratch through the scheduler, model preparation included; the
 # judge SFT below trains on them. The module runs beside the default run (conftest: its own xdist
@@ -37,29 +43,53 @@ RULES = {"prepare_model", "make_splits", "generate_candidates", "annotate_gold"}
 
 def slurm_snakemake(workdir, *args, timeout=1800):
     cmd = [
-        sys.executable, "-m", "snakemake", *args,
-        "--executor", "slurm", "--jobs", "2",
-        "--default-resources", "slurm_partition=debug", "slurm_account=ci",
-        "--slurm-init-seconds-before-status-checks", "5",
-        "--latency-wait", "30",
+        sys.executable,
+        "-m",
+        "snakemake",
+        *args,
+        "--executor",
+        "slurm",
+        "--jobs",
+        "2",
+        "--default-resources",
+        "slurm_partition=debug",
+        "slurm_account=ci",
+        "--slurm-init-seconds-before-status-checks",
+        "5",
+        "--latency-wait",
+        "30",
     ]
-    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def our_jobs(workdir) -> list[tuple[str, str, str]]:
     """(job id, rule, state) of every SLURM job that ran in `workdir`, from the accounting daemon."""
-    sacct = subprocess.run(["sacct", "-n", "-X", "-P", "-S", "now-2hours", "--format=JobID,Comment,State,WorkDir"],
-                           capture_output=True, text=True, check=True).stdout
+    sacct = subprocess.run(
+        [
+            "sacct",
+            "-n",
+            "-X",
+            "-P",
+            "-S",
+            "now-2hours",
+            "--format=JobID,Comment,State,WorkDir",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rows = [line.split("|") for line in sacct.splitlines() if str(workdir) in line]
-    return [(job, comment.removeprefix("rule_").split("_wildcards_")[0], state) for job, comment, state, _ in rows]
+    return [
+        (job, comment.removeprefix("rule_").split("_wildcards_")[0], state)
+        for job, comment, state, _ in rows
+    ]
 
 
 @pytest.fixture(scope="module")
-def cluster_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("slurm")
-    for name in WORKFLOW:
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, workdir / name)
+def cluster_run(dag, tmp_path_factory):
+    workdir = dag.copy(tmp_path_factory.mktemp("slurm"))
     proc = slurm_snakemake(workdir, *TARGETS)
     assert proc.returncode == 0, f"{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
     return workdir
@@ -84,14 +114,20 @@ def test_a_training_killed_at_its_time_limit_resumes_from_its_checkpoint(cluster
     # One example per step and a checkpoint (with validation) after every step: 16 steps of 8-20 s,
     # so a whole checkpoint exists well before the kill (60-95 s in) even while the default run
     # shares the CPUs, and the job cannot finish before it.
-    cfg["training"]["judge_sft"].update(num_train_epochs=2, per_device_train_batch_size=1, save_steps=1)
+    cfg["training"]["judge_sft"].update(
+        num_train_epochs=2, per_device_train_batch_size=1, save_steps=1
+    )
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     target = "results/judges/nr-135m/sft"
     work = cluster_run / "results/judges/nr-135m/sft.work/trainer"
 
-    killed = slurm_snakemake(cluster_run, target, "--set-resources", "train_judge_sft:runtime=1")
+    killed = slurm_snakemake(
+        cluster_run, target, "--set-resources", "train_judge_sft:runtime=1"
+    )
     assert killed.returncode != 0
-    assert [state for _, rule, state in our_jobs(cluster_run) if rule == "train_judge_sft"] == ["TIMEOUT"]
+    assert [
+        state for _, rule, state in our_jobs(cluster_run) if rule == "train_judge_sft"
+    ] == ["TIMEOUT"]
     assert not (cluster_run / target).exists()  # nothing half-trained looks finished
     from judgerl.training import last_checkpoint
 
@@ -103,10 +139,17 @@ def test_a_training_killed_at_its_time_limit_resumes_from_its_checkpoint(cluster
     assert 0 < step < 16
 
     resumed = slurm_snakemake(cluster_run, target, "--rerun-incomplete")
-    assert resumed.returncode == 0, f"{resumed.stdout[-4000:]}\n{resumed.stderr[-4000:]}"
+    assert resumed.returncode == 0, (
+        f"{resumed.stdout[-4000:]}\n{resumed.stderr[-4000:]}"
+    )
     log = (cluster_run / "logs/train_judge_sft/nr-135m.log").read_text()
-    assert f"resuming from results/judges/nr-135m/sft.work/trainer/checkpoint-{step}" in log
-    states = [state for _, rule, state in our_jobs(cluster_run) if rule == "train_judge_sft"]
+    assert (
+        f"resuming from results/judges/nr-135m/sft.work/trainer/checkpoint-{step}"
+        in log
+    )
+    states = [
+        state for _, rule, state in our_jobs(cluster_run) if rule == "train_judge_sft"
+    ]
     assert sorted(states) == ["COMPLETED", "TIMEOUT"]
     import polars as pl
 

@@ -10,7 +10,9 @@ def hand_interval_alpha(a, b):
     """Krippendorff's alpha, interval metric, two coders, no missing values: 1 - D_o / D_e."""
     pairs = list(zip(a, b))
     n = 2 * len(pairs)
-    d_o = sum(2 * (x - y) ** 2 for x, y in pairs) / n  # each unit: 2 ordered pairs, m_u - 1 = 1
+    d_o = (
+        sum(2 * (x - y) ** 2 for x, y in pairs) / n
+    )  # each unit: 2 ordered pairs, m_u - 1 = 1
     values = [v for p in pairs for v in p]
     d_e = sum((x - y) ** 2 for x in values for y in values) / (n * (n - 1))
     return 1 - d_o / d_e
@@ -21,13 +23,17 @@ def test_alpha_perfect_and_hand_computed():
     a, b = [1, 2, 3, 4, 8], [1, 3, 3, 5, 6]
     assert interval_alpha(a, b) == pytest.approx(hand_interval_alpha(a, b))
     # 2 units: (0,1) and (1,0) -> D_o = 1, D_e = 4/6*... computed by the formula above
-    assert interval_alpha([0, 1], [1, 0]) == pytest.approx(hand_interval_alpha([0, 1], [1, 0]))
+    assert interval_alpha([0, 1], [1, 0]) == pytest.approx(
+        hand_interval_alpha([0, 1], [1, 0])
+    )
 
 
 def test_alpha_missing_ratings_are_left_out_of_pairs():
     with_missing = interval_alpha([1, None, 3, 4, 8, 2], [1, 3, 3, 5, 6, 2])
     # A unit with one rating pairs with nothing: alpha equals the alpha of the other units.
-    assert with_missing == pytest.approx(interval_alpha([1, 3, 4, 8, 2], [1, 3, 5, 6, 2]))
+    assert with_missing == pytest.approx(
+        interval_alpha([1, 3, 4, 8, 2], [1, 3, 5, 6, 2])
+    )
 
 
 def test_alpha_undefined_without_variation():

@@ -3,7 +3,13 @@ import math
 import pytest
 
 from judgerl.prompts import NON_REASONING, REASONING, verdict_completion
-from judgerl.verdicts import expected_score, judge_accuracy_reward, parse_verdict, renormalise, split_thinking
+from judgerl.verdicts import (
+    expected_score,
+    judge_accuracy_reward,
+    parse_verdict,
+    renormalise,
+    split_thinking,
+)
 
 
 @pytest.mark.parametrize(
@@ -28,7 +34,11 @@ def test_parse_non_reasoning(text, score):
 
 def test_parse_reasoning_needs_closed_thinking():
     closed = parse_verdict("It follows the instruction.\n</think>\nScore: 8", REASONING)
-    assert closed.score == 8 and closed.reasoning == "It follows the instruction." and closed.thinking_closed
+    assert (
+        closed.score == 8
+        and closed.reasoning == "It follows the instruction."
+        and closed.thinking_closed
+    )
     # A score written inside unfinished thinking is not a verdict.
     unclosed = parse_verdict("Maybe Score: 8 ... still thinking", REASONING)
     assert unclosed.score is None and not unclosed.thinking_closed
@@ -63,7 +73,15 @@ def test_expected_score_by_hand():
 
 @pytest.mark.parametrize(
     ("predicted", "gold", "reward"),
-    [(5, 5, 1.0), (4, 5, 80 / 81), (0, 9, 0.0), (9, 0, 0.0), (7, 4, 72 / 81), (None, 3, -1.0), (12, 3, -1.0)],
+    [
+        (5, 5, 1.0),
+        (4, 5, 80 / 81),
+        (0, 9, 0.0),
+        (9, 0, 0.0),
+        (7, 4, 72 / 81),
+        (None, 3, -1.0),
+        (12, 3, -1.0),
+    ],
 )
 def test_eq1(predicted, gold, reward):
     assert judge_accuracy_reward(predicted, gold) == pytest.approx(reward)
@@ -73,18 +91,35 @@ def test_eq1(predicted, gold, reward):
 def test_lower_effort_keeps_items_matching_high():
     from judgerl.judging import keep_matching
 
-    high = [{"key": "a", "score": 7, "valid": True}, {"key": "b", "score": 2, "valid": True},
-            {"key": "c", "score": None, "valid": False}, {"key": "d", "score": 5, "valid": True}]
-    low = [{"key": "a", "score": 7, "valid": True}, {"key": "b", "score": 3, "valid": True},
-           {"key": "c", "score": 4, "valid": True}, {"key": "d", "score": None, "valid": False},
-           {"key": "e", "score": 1, "valid": True}]
+    high = [
+        {"key": "a", "score": 7, "valid": True},
+        {"key": "b", "score": 2, "valid": True},
+        {"key": "c", "score": None, "valid": False},
+        {"key": "d", "score": 5, "valid": True},
+    ]
+    low = [
+        {"key": "a", "score": 7, "valid": True},
+        {"key": "b", "score": 3, "valid": True},
+        {"key": "c", "score": 4, "valid": True},
+        {"key": "d", "score": None, "valid": False},
+        {"key": "e", "score": 1, "valid": True},
+    ]
     assert [r["key"] for r in keep_matching(low, high)] == ["a"]
 
 
 @pytest.mark.parametrize(
     ("text", "choice"),
-    [("Better: 1", 1), ("**Better:** 2", 2), ("better = 2", 2), ("Better: Response 1", 1), ("Better: (2)", 2),
-     ("Better: 3", None), ("Better: 0", None), ("Score: 1", None), ("Both are fine.", None)],
+    [
+        ("Better: 1", 1),
+        ("**Better:** 2", 2),
+        ("better = 2", 2),
+        ("Better: Response 1", 1),
+        ("Better: (2)", 2),
+        ("Better: 3", None),
+        ("Better: 0", None),
+        ("Score: 1", None),
+        ("Both are fine.", None),
+    ],
 )
 def test_parse_pairwise(text, choice):
     from judgerl.prompts import PAIRWISE
@@ -105,5 +140,11 @@ def test_pairwise_training_target_parses_back():
     from judgerl.prompts import PAIRWISE
 
     for mode in (REASONING, NON_REASONING):
-        assert parse_verdict(verdict_completion(2, mode, "The second is accurate.", PAIRWISE), mode,
-                             fmt=PAIRWISE).score == 2
+        assert (
+            parse_verdict(
+                verdict_completion(2, mode, "The second is accurate.", PAIRWISE),
+                mode,
+                fmt=PAIRWISE,
+            ).score
+            == 2
+        )

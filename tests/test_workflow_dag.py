@@ -1,59 +1,27 @@
-"""The DAG: config validation, and exactly which jobs a config edit reruns.
+"""The DAG: exactly which jobs a config edit reruns, which jobs a named target plans, and the
+paper-scale dry runs.
 
 A copy of the workflow gets every output as a placeholder, recorded by `snakemake --touch` (which
 stores the params that each job ran with); an edit of the config then makes the dry run list the
-jobs that Snakemake would rerun, and nothing else.
+jobs that Snakemake would rerun, and nothing else. Config checks are unit tests (test_config.py).
 """
 
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-WORKFLOW = ["Snakefile", "rules", "schemas", "workflow_scripts", "config.yaml", "configs", "resources", "profiles", "envs",
-            "report"]
-
-
-def snakemake(workdir, *args, check=True):
-    proc = subprocess.run([*SNAKEMAKE, *args], cwd=workdir, capture_output=True, text=True, timeout=300)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return proc
-
-
-def planned_jobs(workdir) -> set[tuple[str, str]]:
-    """(rule, wildcards) of every job a dry run would execute."""
-    out = snakemake(workdir, "--dry-run").stdout
-    jobs, rule = set(), None
-    for line in out.splitlines():
-        if m := re.match(r"^(?:local)?rule (\w+):", line):
-            rule = m.group(1)
-            jobs.add((rule, ""))
-        elif rule and (m := re.match(r"^\s+wildcards: (.*)$", line)):
-            jobs.discard((rule, ""))
-            jobs.add((rule, m.group(1)))
-        elif not line.strip():
-            rule = None
-    return jobs
-
 
 @pytest.fixture
-def workflow(tmp_path):
-    for name in WORKFLOW:
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
-    return tmp_path
+def workflow(dag, tmp_path):
+    return dag.copy(tmp_path / "wf")
 
 
-def materialise(workdir):
+def materialise(dag, workdir):
     """Create every planned output as a placeholder and record it as done."""
-    out = snakemake(workdir, "--dry-run").stdout
+    out = dag.snakemake(workdir, "--dry-run").stdout
     for line in out.splitlines():
         if m := re.match(r"^\s+output: (.*)$", line):
             for path in (p.strip() for p in m.group(1).split(",")):
@@ -63,26 +31,23 @@ def materialise(workdir):
                     target.write_text("placeholder")
                 else:
                     target.mkdir(parents=True, exist_ok=True)
-    snakemake(workdir, "--touch", "--forceall", "--cores", "1")
-    assert planned_jobs(workdir) == set()
+    dag.snakemake(workdir, "--touch", "--forceall", "--cores", "1")
+    assert dag.planned(workdir) == set()
 
 
 @pytest.fixture(scope="module")
-def materialised_template(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("materialised")
-    for name in WORKFLOW:
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, workdir / name)
-    materialise(workdir)
+def materialised_template(dag, tmp_path_factory):
+    workdir = dag.copy(tmp_path_factory.mktemp("materialised"))
+    materialise(dag, workdir)
     return workdir
 
 
 @pytest.fixture
-def materialised(materialised_template, tmp_path):
+def materialised(dag, materialised_template, tmp_path):
     """A copy of a workflow whose every output exists and is recorded as done (mtimes kept)."""
     workdir = tmp_path / "wf"
     shutil.copytree(materialised_template, workdir, symlinks=True)
-    assert planned_jobs(workdir) == set()
+    assert dag.planned(workdir) == set()
     return workdir
 
 
@@ -93,39 +58,72 @@ def edit_config(workdir, edit):
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
 
 
-def test_default_dag_has_every_stage(workflow):
-    rules = {rule for rule, _ in planned_jobs(workflow)}
+def test_default_dag_has_every_stage(dag, workflow):
+    rules = {rule for rule, _ in dag.planned(workflow)}
     assert rules == {
-        "prepare_model", "make_splits", "generate_candidates", "annotate_gold", "annotate_gold_pairwise",
-        "generate_rubrics", "train_judge_sft", "train_judge_grpo", "evaluate_judge", "train_policy",
-        "generate_initial_answers", "generate_answers", "score_initial_answers", "score_answers_by_judge",
+        "prepare_model",
+        "make_splits",
+        "generate_candidates",
+        "annotate_gold",
+        "annotate_gold_pairwise",
+        "generate_rubrics",
+        "train_judge_sft",
+        "train_judge_grpo",
+        "evaluate_judge",
+        "train_policy",
+        "generate_initial_answers",
+        "generate_answers",
+        "score_initial_answers",
+        "score_answers_by_judge",
         "score_answers_by_gold",
-        "judge_agreement_table", "judge_tables", "plot_judge_agreement", "policy_scores_table",
-        "plot_policy_scores", "detect_adversarial", "plot_adversarial_rates", "all",
-        "master_key_table", "overoptimization", "gold_robustness",
-        "generate_arena_answers", "generate_arena_baseline", "judge_arena", "arena_hard_tables",
+        "judge_agreement_table",
+        "judge_tables",
+        "plot_judge_agreement",
+        "policy_scores_table",
+        "plot_policy_scores",
+        "detect_adversarial",
+        "plot_adversarial_rates",
+        "all",
+        "master_key_table",
+        "overoptimization",
+        "gold_robustness",
+        "generate_arena_answers",
+        "generate_arena_baseline",
+        "judge_arena",
+        "arena_hard_tables",
     }
 
 
-def test_default_draws_the_paper_figures_its_runs_fill(workflow):
+def test_default_draws_the_paper_figures_its_runs_fill(dag, workflow):
     # Runs against pointwise NR, pointwise R, rubric NR and pairwise R judges: Figs. 3 and 4 (NR),
     # 5 (R), 8 (rubrics) and 10 (pairwise). RL-only (7) and effort (9) runs are in the paper config.
-    assert {w for rule, w in planned_jobs(workflow) if rule == "plot_policy_scores"} == FIGURES
+    assert {
+        w for rule, w in dag.planned(workflow) if rule == "plot_policy_scores"
+    } == FIGURES
 
 
 FIGURES = {f"figure=fig{n}" for n in (3, 4, 5, 8, 10)}
 POLICY_FIGURES = {("plot_policy_scores", figure) for figure in FIGURES}
-REPORT = {("judge_agreement_table", ""), ("judge_tables", ""), ("plot_judge_agreement", ""),
-          ("master_key_table", ""), ("policy_scores_table", ""), ("overoptimization", ""), ("all", "")}
+REPORT = {
+    ("judge_agreement_table", ""),
+    ("judge_tables", ""),
+    ("plot_judge_agreement", ""),
+    ("master_key_table", ""),
+    ("policy_scores_table", ""),
+    ("overoptimization", ""),
+    ("all", ""),
+}
 
 
-def test_editing_one_judge_reruns_only_its_branch(materialised):
+def test_editing_one_judge_reruns_only_its_branch(dag, materialised):
     workflow = materialised
-    edit_config(workflow, lambda c: c["judges"]["nr-135m"].update(sft={"learning_rate": 1e-4}))
+    edit_config(
+        workflow, lambda c: c["judges"]["nr-135m"].update(sft={"learning_rate": 1e-4})
+    )
     run = "smollm2-vs-nr-135m"
     # Step 0 is the untrained policy: its answers and gold score stand (shared by every run); the
     # training judge rescores every checkpoint, gold the trained ones.
-    assert planned_jobs(workflow) == {
+    assert dag.planned(workflow) == {
         ("train_judge_sft", "judge=nr-135m"),
         ("evaluate_judge", "judge=nr-135m"),
         ("train_policy", f"run={run}"),
@@ -140,10 +138,12 @@ def test_editing_one_judge_reruns_only_its_branch(materialised):
     }
 
 
-def test_changing_a_gold_effort_reruns_exactly_the_judges_that_learn_from_it(materialised):
+def test_changing_a_gold_effort_reruns_exactly_the_judges_that_learn_from_it(
+    dag, materialised
+):
     workflow = materialised
     edit_config(workflow, lambda c: c["gold"]["efforts"]["low"].update(max_tokens=12))
-    assert planned_jobs(workflow) == {
+    assert dag.planned(workflow) == {
         ("annotate_gold", "effort=low, split=judge_train"),
         ("annotate_gold", "effort=low, split=judge_val"),
         ("train_judge_sft", "judge=r-low-135m"),
@@ -155,115 +155,176 @@ def test_changing_a_gold_effort_reruns_exactly_the_judges_that_learn_from_it(mat
         ("all", ""),
     }
     # A judge of that effort used as a reward takes its policy run with it, and only that run.
-    edit_config(workflow, lambda c: c["policy_runs"].update(low={"policy": "smollm2-135m", "judge": "r-low-135m"}))
-    rerun = planned_jobs(workflow)
+    edit_config(
+        workflow,
+        lambda c: c["policy_runs"].update(
+            low={"policy": "smollm2-135m", "judge": "r-low-135m"}
+        ),
+    )
+    rerun = dag.planned(workflow)
     assert {w for rule, w in rerun if rule == "train_policy"} == {"run=low"}
     assert not any(rule == "annotate_gold" and "effort=high" in w for rule, w in rerun)
 
 
-def test_judge_rl_settings_do_not_touch_sft(materialised):
+def test_judge_rl_settings_do_not_touch_sft(dag, materialised):
     workflow = materialised
     edit_config(workflow, lambda c: c["training"]["judge_grpo"].update(max_steps=3))
-    rerun = planned_jobs(workflow)
+    rerun = dag.planned(workflow)
     grpo_judges = {"r-135m", "rl-r-135m", "pw-r-135m"}
-    assert {w for rule, w in rerun if rule == "train_judge_grpo"} == {f"judge={j}" for j in grpo_judges}
+    assert {w for rule, w in rerun if rule == "train_judge_grpo"} == {
+        f"judge={j}" for j in grpo_judges
+    }
     assert not any(rule == "train_judge_sft" for rule, _ in rerun)
     # A judge without GRPO stands, and so does its run.
     assert not {job for job in rerun if job[1].endswith("-nr-135m")}
     # The Arena-Hard contestants trained against the retrained judges answer and are judged again;
     # the initial policy and the baseline stand.
     assert {w for rule, w in rerun if rule == "judge_arena"} == {
-        "contestant=smollm2-vs-r-135m", "contestant=smollm2-vs-pw-r-135m"}
+        "contestant=smollm2-vs-r-135m",
+        "contestant=smollm2-vs-pw-r-135m",
+    }
     assert not any(rule == "generate_arena_baseline" for rule, _ in rerun)
 
 
-ARENA_CONTESTANTS = {"contestant=smollm2-135m", "contestant=smollm2-vs-r-135m", "contestant=smollm2-vs-pw-r-135m"}
+ARENA_CONTESTANTS = {
+    "contestant=smollm2-135m",
+    "contestant=smollm2-vs-r-135m",
+    "contestant=smollm2-vs-pw-r-135m",
+}
 
 
-def test_changing_the_arena_judge_rejudges_only_arena_hard(materialised):
-    edit_config(materialised, lambda c: c["arena_hard"]["judge"].update(temperature=0.5))
-    assert planned_jobs(materialised) == {
-        *{("judge_arena", c) for c in ARENA_CONTESTANTS}, ("arena_hard_tables", ""), ("all", "")}
+def test_changing_the_arena_judge_rejudges_only_arena_hard(dag, materialised):
+    edit_config(
+        materialised, lambda c: c["arena_hard"]["judge"].update(temperature=0.5)
+    )
+    assert dag.planned(materialised) == {
+        *{("judge_arena", c) for c in ARENA_CONTESTANTS},
+        ("arena_hard_tables", ""),
+        ("all", ""),
+    }
 
 
-def test_changing_an_arena_baseline_reanswers_only_the_baseline(materialised):
-    edit_config(materialised, lambda c: c["arena_hard"]["baselines"]["creative_writing"]["sampling"].update(
-        temperature=0.8))
-    assert planned_jobs(materialised) == {
-        ("generate_arena_baseline", ""), *{("judge_arena", c) for c in ARENA_CONTESTANTS},
-        ("arena_hard_tables", ""), ("all", "")}
+def test_changing_an_arena_baseline_reanswers_only_the_baseline(dag, materialised):
+    edit_config(
+        materialised,
+        lambda c: c["arena_hard"]["baselines"]["creative_writing"]["sampling"].update(
+            temperature=0.8
+        ),
+    )
+    assert dag.planned(materialised) == {
+        ("generate_arena_baseline", ""),
+        *{("judge_arena", c) for c in ARENA_CONTESTANTS},
+        ("arena_hard_tables", ""),
+        ("all", ""),
+    }
 
 
-def test_master_key_settings_rerun_judge_evaluations_and_the_gold_check(materialised):
+def test_master_key_settings_rerun_judge_evaluations_and_the_gold_check(
+    dag, materialised
+):
     edit_config(materialised, lambda c: c["master_key"].update(pass_score=7))
-    rerun = planned_jobs(materialised)
+    rerun = dag.planned(materialised)
     judges = yaml.safe_load((materialised / "config.yaml").read_text())["judges"]
-    assert {w for rule, w in rerun if rule == "evaluate_judge"} == {f"judge={j}" for j in judges}
+    assert {w for rule, w in rerun if rule == "evaluate_judge"} == {
+        f"judge={j}" for j in judges
+    }
     assert ("gold_robustness", "") in rerun and ("master_key_table", "") in rerun
-    assert not any(rule.startswith(("train_", "annotate_", "score_", "generate_", "judge_arena")) for rule, _ in rerun)
+    assert not any(
+        rule.startswith(("train_", "annotate_", "score_", "generate_", "judge_arena"))
+        for rule, _ in rerun
+    )
 
 
-def test_untuned_judges_are_evaluated_from_the_base_model(workflow):
-    out = snakemake(workflow, "--dry-run").stdout
-    block = next(b for b in job_blocks(out) if "wildcards: judge=base-r-135m" in b and "rule evaluate_judge" in b)
-    assert "input: results/models/smollm2-135m, results/gold/high/judge_test.jsonl" in block
-    assert not any("judge=base-" in b for b in job_blocks(out) if "rule train_judge" in b)
+def test_untuned_judges_are_evaluated_from_the_base_model(dag, workflow):
+    out = dag.snakemake(workflow, "--dry-run").stdout
+    block = next(
+        b
+        for b in dag.blocks(out)
+        if "wildcards: judge=base-r-135m" in b and "rule evaluate_judge" in b
+    )
+    assert (
+        "input: results/models/smollm2-135m, results/gold/high/judge_test.jsonl"
+        in block
+    )
+    assert not any(
+        "judge=base-" in b for b in dag.blocks(out) if "rule train_judge" in b
+    )
 
 
-def test_each_judge_kind_reads_its_own_gold_and_rubrics(workflow):
-    out = snakemake(workflow, "--dry-run").stdout
-    blocks = job_blocks(out)
+def test_each_judge_kind_reads_its_own_gold_and_rubrics(dag, workflow):
+    out = dag.snakemake(workflow, "--dry-run").stdout
+    blocks = dag.blocks(out)
 
     def inputs(rule, wildcards):
-        block = next(b for b in blocks if f"rule {rule}:" in b and f"wildcards: {wildcards}\n" in b + "\n")
+        block = next(
+            b
+            for b in blocks
+            if f"rule {rule}:" in b and f"wildcards: {wildcards}\n" in b + "\n"
+        )
         return re.search(r"input: (.*)", block).group(1).split(", ")
 
-    assert "results/gold/high/pairwise/judge_train.jsonl" in inputs("train_judge_sft", "judge=pw-r-135m")
-    assert "results/gold/high/pairwise/judge_test.jsonl" in inputs("evaluate_judge", "judge=base-pw-nr-135m")
-    assert "results/gold/medium/judge_train.jsonl" in inputs("train_judge_sft", "judge=r-medium-135m")
-    assert "results/gold/high/judge_test.jsonl" in inputs("evaluate_judge", "judge=r-low-135m")
+    assert "results/gold/high/pairwise/judge_train.jsonl" in inputs(
+        "train_judge_sft", "judge=pw-r-135m"
+    )
+    assert "results/gold/high/pairwise/judge_test.jsonl" in inputs(
+        "evaluate_judge", "judge=base-pw-nr-135m"
+    )
+    assert "results/gold/medium/judge_train.jsonl" in inputs(
+        "train_judge_sft", "judge=r-medium-135m"
+    )
+    assert "results/gold/high/judge_test.jsonl" in inputs(
+        "evaluate_judge", "judge=r-low-135m"
+    )
     rubric = inputs("train_judge_sft", "judge=nr-rubric-135m")
-    assert {"results/gold/rubrics/judge_train.jsonl", "results/gold/rubrics/judge_val.jsonl"} <= set(rubric)
+    assert {
+        "results/gold/rubrics/judge_train.jsonl",
+        "results/gold/rubrics/judge_val.jsonl",
+    } <= set(rubric)
     assert not any("rubrics" in i for i in inputs("train_judge_sft", "judge=nr-135m"))
-    assert "results/gold/rubrics/policy_train.jsonl" in inputs("train_policy", "run=smollm2-vs-nr-rubric-135m")
+    assert "results/gold/rubrics/policy_train.jsonl" in inputs(
+        "train_policy", "run=smollm2-vs-nr-rubric-135m"
+    )
     # RL-only judges start from the base model.
-    assert "results/models/smollm2-135m" in inputs("train_judge_grpo", "judge=rl-r-135m")
+    assert "results/models/smollm2-135m" in inputs(
+        "train_judge_grpo", "judge=rl-r-135m"
+    )
     # Pairwise runs are scored against their initial policy's answers.
     scored = inputs("score_answers_by_gold", "run=smollm2-vs-pw-r-135m")
     assert "results/initial_policies/smollm2-135m/answers.jsonl" in scored
     assert "results/policies/smollm2-vs-pw-r-135m/answers/step-2.jsonl" in scored
 
 
-def test_lower_effort_gold_is_filtered_against_high(workflow):
-    out = snakemake(workflow, "--dry-run").stdout
-    low = [b for b in job_blocks(out) if "rule annotate_gold" in b and "effort=low" in b]
-    assert {re.search(r"split=(\w+)", b).group(1) for b in low} == {"judge_train", "judge_val"}
+def test_lower_effort_gold_is_filtered_against_high(dag, workflow):
+    out = dag.snakemake(workflow, "--dry-run").stdout
+    low = [
+        b for b in dag.blocks(out) if "rule annotate_gold" in b and "effort=low" in b
+    ]
+    assert {re.search(r"split=(\w+)", b).group(1) for b in low} == {
+        "judge_train",
+        "judge_val",
+    }
     for block in low:
         split = re.search(r"split=(\w+)", block).group(1)
         assert f"results/gold/high/{split}.jsonl" in block.split("output:")[0]
 
 
-def test_misspelt_key_fails_naming_it(workflow):
-    edit_config(workflow, lambda c: c["judges"]["r-135m"].update(gold_efort="high"))
-    proc = snakemake(workflow, "--dry-run", check=False)
+def test_dangling_reference_fails_naming_it(dag, workflow):
+    edit_config(
+        workflow, lambda c: c["policy_runs"]["smollm2-vs-r-135m"].update(judge="r-999m")
+    )
+    proc = dag.snakemake(workflow, "--dry-run", check=False)
     assert proc.returncode != 0
-    assert "gold_efort" in proc.stdout + proc.stderr
+    assert (
+        "policy_runs.smollm2-vs-r-135m.judge names judge 'r-999m'"
+        in proc.stdout + proc.stderr
+    )
 
 
-def test_dangling_reference_fails_naming_it(workflow):
-    edit_config(workflow, lambda c: c["policy_runs"]["smollm2-vs-r-135m"].update(judge="r-999m"))
-    proc = snakemake(workflow, "--dry-run", check=False)
-    assert proc.returncode != 0
-    assert "policy_runs.smollm2-vs-r-135m.judge names judge 'r-999m'" in proc.stdout + proc.stderr
-
-
-def job_blocks(out: str) -> list[str]:
-    return [block for block in re.split(r"\n\s*\n", out) if re.match(r"^\[.*\]\n(local)?rule \w+:", block.strip())]
-
-
-def test_paper_config_lists_every_artifact(workflow):
-    out = snakemake(workflow, "--configfile", "configs/paper.yaml", "--dry-run").stdout
-    blocks = job_blocks(out)
+def test_paper_config_lists_every_artifact(dag, workflow):
+    out = dag.snakemake(
+        workflow, "--configfile", "configs/paper.yaml", "--dry-run"
+    ).stdout
+    blocks = dag.blocks(out)
     counts = {}
     for block in blocks:
         rule = re.search(r"rule (\w+):", block).group(1)
@@ -271,39 +332,68 @@ def test_paper_config_lists_every_artifact(workflow):
     checkpoints = 1200 // 100 + 1
     # 4 NR + 3 R + 2 lower-effort R + 1 rubric NR + 2 pairwise (RL-only judges skip SFT)
     assert counts["train_judge_sft"] == 12
-    assert counts["train_judge_grpo"] == 8  # 3 R + 2 RL-only + 2 lower-effort + 1 pairwise R
-    assert counts["evaluate_judge"] == 25  # 14 trained + 8 untuned (Fig. 2) + 1 rubric + 2 pairwise untuned
+    assert (
+        counts["train_judge_grpo"] == 8
+    )  # 3 R + 2 RL-only + 2 lower-effort + 1 pairwise R
+    assert (
+        counts["evaluate_judge"] == 25
+    )  # 14 trained + 8 untuned (Fig. 2) + 1 rubric + 2 pairwise untuned
     runs = 25  # 18 main + 2 RL-only + 2 effort + 1 rubric + 2 pairwise
     assert counts["train_policy"] == runs
     # One answering job and one scoring job per scorer and run, over all its checkpoints; the
     # initial policies' answers and gold verdicts once per policy model (and verdict format).
-    assert counts["generate_answers"] == counts["score_answers_by_judge"] == counts["score_answers_by_gold"] == runs
+    assert (
+        counts["generate_answers"]
+        == counts["score_answers_by_judge"]
+        == counts["score_answers_by_gold"]
+        == runs
+    )
     assert counts["generate_initial_answers"] == 3
     assert counts["score_initial_answers"] == 4  # 3 pointwise + Llama's pairwise
     answers = next(b for b in blocks if "rule generate_answers:" in b)
-    assert len(re.search(r"output: (.*)", answers).group(1).split(", ")) == checkpoints - 1
+    assert (
+        len(re.search(r"output: (.*)", answers).group(1).split(", ")) == checkpoints - 1
+    )
     # high: train, val, test; medium and low: train and val only (every judge is tested against high).
     assert counts["annotate_gold"] == 7
     assert counts["annotate_gold_pairwise"] == 3
     assert counts["generate_rubrics"] == 5
-    assert "prepare_model" in counts and counts["prepare_model"] == 7  # gpt-oss is served, not loaded
+    assert (
+        "prepare_model" in counts and counts["prepare_model"] == 7
+    )  # gpt-oss is served, not loaded
     policy = next(b for b in blocks if "rule train_policy:" in b)
-    assert re.search(r"resources: .*gpu=8", policy)  # 4 trainer GPUs + 4 for the judge server
+    assert re.search(
+        r"resources: .*gpu=8", policy
+    )  # 4 trainer GPUs + 4 for the judge server
     gold = next(b for b in blocks if "rule annotate_gold:" in b)
     assert not re.search(r"gpu=[1-9]", gold)
     # Arena-Hard-V2: arena-hard-auto's files fetched once; Llama and its two table runs answer, and
     # GPT-4.1 (over HTTP, no GPU) judges each against the fetched baselines.
-    assert counts["fetch_arena_hard"] == counts["generate_arena_baseline"] == counts["arena_hard_tables"] == 1
+    assert (
+        counts["fetch_arena_hard"]
+        == counts["generate_arena_baseline"]
+        == counts["arena_hard_tables"]
+        == 1
+    )
     assert counts["generate_arena_answers"] == counts["judge_arena"] == 3
     judged = next(b for b in blocks if "rule judge_arena:" in b)
-    assert "results/arena_hard/baseline_answers.jsonl" in judged and not re.search(r"gpu=[1-9]", judged)
+    assert "results/arena_hard/baseline_answers.jsonl" in judged and not re.search(
+        r"gpu=[1-9]", judged
+    )
     fetch = next(b for b in blocks if "rule fetch_arena_hard:" in b)
-    assert "results/arena_hard/source/data/arena-hard-v2.0/model_answer/o3-mini-2025-01-31.jsonl" in fetch
-    assert counts["master_key_table"] == 1 and counts["plot_policy_scores"] == 7  # fig3-5, fig7-10
+    assert (
+        "results/arena_hard/source/data/arena-hard-v2.0/model_answer/o3-mini-2025-01-31.jsonl"
+        in fetch
+    )
+    assert (
+        counts["master_key_table"] == 1 and counts["plot_policy_scores"] == 7
+    )  # fig3-5, fig7-10
 
 
-def test_single_gpu_config_asks_for_one_gpu_per_job(workflow):
-    out = snakemake(workflow, "--configfile", "configs/single_gpu.yaml", "--dry-run").stdout
+def test_single_gpu_config_asks_for_one_gpu_per_job(dag, workflow):
+    out = dag.snakemake(
+        workflow, "--configfile", "configs/single_gpu.yaml", "--dry-run"
+    ).stdout
     gpus = {int(g) for g in re.findall(r"gpu=(\d+)", out)}
     assert gpus == {0, 1}
 
@@ -319,24 +409,121 @@ def test_gpu_resource_becomes_the_sbatch_gpus_flag():
     assert set_gres_string(Job()).strip() == ""
 
 
-def test_gpu_split_must_match_the_gpu_request(workflow):
-    path = workflow / "configs/paper.yaml"
-    cfg = yaml.safe_load(path.read_text())
-    cfg["launch"]["train_policy"]["judge_server"]["gpus"] = 2  # 4 trainer + 2 judge != 8 GPUs asked
-    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    proc = snakemake(workflow, "--configfile", "configs/paper.yaml", "--dry-run", check=False)
-    assert proc.returncode != 0
-    assert "resources.train_policy.gpu is 8, but launch.train_policy splits 6 GPUs" in proc.stdout + proc.stderr
+def test_paper_training_jobs_split_their_gpus(dag, workflow):
+    out = dag.snakemake(
+        workflow, "--configfile", "configs/paper.yaml", "--dry-run", "--cores", "64"
+    ).stdout
+    policy = next(b for b in dag.blocks(out) if "rule train_policy:" in b)
+    assert re.search(r"resources: .*gpu=8", policy) and re.search(
+        r"threads: 32", policy
+    )
 
 
-def test_rubric_judge_needs_the_gold_rubric_settings(workflow):
-    edit_config(workflow, lambda c: c["gold"].pop("rubrics"))
-    proc = snakemake(workflow, "--dry-run", check=False)
-    assert proc.returncode != 0
-    assert "judges.base-nr-rubric-135m reads rubrics, but gold.rubrics" in proc.stdout + proc.stderr
+def reverse_keys(value):
+    if isinstance(value, dict):
+        return {k: reverse_keys(value[k]) for k in reversed(list(value))}
+    if isinstance(value, list):
+        return [reverse_keys(v) for v in value]
+    return value
 
 
-def test_paper_training_jobs_split_their_gpus(workflow):
-    out = snakemake(workflow, "--configfile", "configs/paper.yaml", "--dry-run", "--cores", "64").stdout
-    policy = next(b for b in job_blocks(out) if "rule train_policy:" in b)
-    assert re.search(r"resources: .*gpu=8", policy) and re.search(r"threads: 32", policy)
+def test_reordering_config_keys_reruns_nothing(dag, materialised):
+    # A tidied config (every mapping's keys in another order, as yaml.safe_dump sorts them) holds
+    # the same values: no job is planned. A changed value still plans its jobs.
+    path = materialised / "config.yaml"
+    path.write_text(
+        yaml.safe_dump(reverse_keys(yaml.safe_load(path.read_text())), sort_keys=False)
+    )
+    text = path.read_text()
+    assert text.index("arena_hard:") < text.index("seed:")  # the file did change
+    assert dag.planned(materialised) == set()
+    path.write_text(yaml.safe_dump(yaml.safe_load(text), sort_keys=True))
+    assert dag.planned(materialised) == set()
+    edit_config(
+        materialised,
+        lambda c: c["judges"]["r-135m"].update(grpo={"learning_rate": 2e-6}),
+    )
+    assert ("train_judge_grpo", "judge=r-135m") in dag.planned(materialised)
+
+
+POLICY_RULES = {
+    "train_policy",
+    "generate_answers",
+    "generate_initial_answers",
+    "score_answers_by_judge",
+    "score_answers_by_gold",
+    "score_initial_answers",
+}
+
+
+def test_a_judge_table_plans_no_policy_job(dag, workflow):
+    jobs = dag.planned(workflow, "table2")
+    rules = {rule for rule, _ in jobs}
+    assert {
+        "train_judge_sft",
+        "train_judge_grpo",
+        "evaluate_judge",
+        "judge_tables",
+        "table2",
+    } <= rules
+    assert (
+        not rules & POLICY_RULES and "judge_arena" not in rules and "all" not in rules
+    )
+
+
+def test_named_targets_plan_exactly_their_artifacts(dag, workflow):
+    judge = dag.planned(workflow, "judge_nr-135m")
+    assert {w for rule, w in judge if rule.startswith(("train_", "evaluate_"))} == {
+        "judge=nr-135m"
+    }
+    assert not {rule for rule, _ in judge} & {
+        "annotate_gold_pairwise",
+        "generate_rubrics",
+    }
+    assert {w for rule, w in judge if rule == "annotate_gold"} == {
+        f"effort=high, split={s}" for s in ("judge_train", "judge_val", "judge_test")
+    }
+
+    run = dag.planned(workflow, "run_smollm2-vs-nr-135m")
+    assert {w for rule, w in run if rule == "train_policy"} == {
+        "run=smollm2-vs-nr-135m"
+    }
+    assert {w for rule, w in run if rule.startswith("train_judge")} == {"judge=nr-135m"}
+    assert not {rule for rule, _ in run} & {
+        "policy_scores_table",
+        "judge_arena",
+        "evaluate_judge",
+    }
+
+    gold = {rule for rule, _ in dag.planned(workflow, "gold")}
+    assert {"annotate_gold", "annotate_gold_pairwise", "generate_rubrics"} <= gold
+    assert not any(rule.startswith(("train_", "evaluate_")) for rule in gold)
+
+    table1 = {rule for rule, _ in dag.planned(workflow, "table1")}
+    assert {"judge_arena", "arena_hard_tables", "train_policy"} <= table1
+    assert not table1 & {"evaluate_judge", "policy_scores_table"}
+
+    fig5 = {
+        w for rule, w in dag.planned(workflow, "fig5") if rule == "plot_policy_scores"
+    }
+    assert fig5 == {"figure=fig5"}
+
+
+def test_every_paper_table_and_figure_has_a_target(dag, workflow):
+    listed = dag.snakemake(workflow, "--list-target-rules").stdout.split()
+    names = {
+        "all",
+        "gold",
+        "judges",
+        "policies",
+        "evaluation",
+        "arena_hard",
+        "fig2",
+        *(f"table{n}" for n in range(1, 7)),
+        *(f"fig{n}" for n in (3, 4, 5, 8, 10)),
+    }
+    assert names <= set(listed)
+    cfg = yaml.safe_load((workflow / "config.yaml").read_text())
+    assert {f"judge_{j}" for j in cfg["judges"]} | {
+        f"run_{r}" for r in cfg["policy_runs"]
+    } <= set(listed)

@@ -3,38 +3,69 @@ category, style control off / on, score and 90% bootstrap interval, battle rows,
 and the paper's tables of them (Table 1: a reasoning-judge policy; Table 6: a pairwise-judge one)."""
 
 import logging
-import sys
-
-sys.path.insert(0, snakemake.scriptdir)  # the judgerl library sits beside this script
 
 import polars as pl
 from tabulate import tabulate
 
 from judgerl import arena, files, runtime, tables
 
-runtime.setup(snakemake, seed=snakemake.params.seed)
-log = logging.getLogger("arena_hard_tables")
-contestants = snakemake.params.contestants
-names = [c["contestant"] for c in contestants]
-judgments = {name: files.read_jsonl(path) for name, path in zip(names, snakemake.input.judgments, strict=True)}
-answers = {name: arena.read_answers(files.read_jsonl(path), path)
-           for name, path in zip(names, snakemake.input.answers, strict=True)}
-baseline = arena.read_answers(files.read_jsonl(snakemake.input.baseline), snakemake.input.baseline)
 
-rows = arena.score_rows(contestants, judgments, answers, baseline, weight=snakemake.params.weight,
-                        rounds=snakemake.params.rounds, seed=snakemake.params.seed)
-for row in rows:
-    if row["dropped"]:
-        log.info("%s, %s: %d of %d questions dropped (a game without a readable verdict)", row["contestant"],
-                 row["category"], row["dropped"], row["questions"])
-frame = pl.DataFrame(rows, schema_overrides={"run": pl.String}).select(arena.SCORE_COLUMNS)
-tables.write_table(frame, snakemake.output.csv, snakemake.output.md, floatfmt=".2f")
-for name, runs in snakemake.params.tables.items():
-    headers, body = arena.paper_table(rows, contestants, runs)
-    tables.write_table(pl.DataFrame(body, schema=headers, orient="row"), getattr(snakemake.output, f"{name}_csv"))
-    baselines = ", ".join(sorted({f"{r['category']}: {r['baseline']}" for r in rows}))
-    files.write_text(getattr(snakemake.output, f"{name}_md"),
-                     tabulate(body, headers=headers, tablefmt="github")
-                     + f"\n\nArena-Hard-V2 score against the baseline ({baselines}), percent, 90% bootstrap interval; "
-                       "style control: length and markdown features in the Bradley-Terry fit.\n")
-    log.info("%s: %d rows", name, len(body))
+def main(snakemake):
+    runtime.setup(snakemake, seed=snakemake.params.seed)
+    log = logging.getLogger("arena_hard_tables")
+    contestants = snakemake.params.contestants
+    names = [c["contestant"] for c in contestants]
+    judgments = {
+        name: files.read_jsonl(path)
+        for name, path in zip(names, snakemake.input.judgments, strict=True)
+    }
+    answers = {
+        name: arena.read_answers(files.read_jsonl(path), path)
+        for name, path in zip(names, snakemake.input.answers, strict=True)
+    }
+    baseline = arena.read_answers(
+        files.read_jsonl(snakemake.input.baseline), snakemake.input.baseline
+    )
+
+    rows = arena.score_rows(
+        contestants,
+        judgments,
+        answers,
+        baseline,
+        weight=snakemake.params.weight,
+        rounds=snakemake.params.rounds,
+        seed=snakemake.params.seed,
+    )
+    for row in rows:
+        if row["dropped"]:
+            log.info(
+                "%s, %s: %d of %d questions dropped (a game without a readable verdict)",
+                row["contestant"],
+                row["category"],
+                row["dropped"],
+                row["questions"],
+            )
+    frame = pl.DataFrame(rows, schema_overrides={"run": pl.String}).select(
+        arena.SCORE_COLUMNS
+    )
+    tables.write_table(frame, snakemake.output.csv, snakemake.output.md, floatfmt=".2f")
+    for name, runs in snakemake.params.tables.items():
+        headers, body = arena.paper_table(rows, contestants, runs)
+        tables.write_table(
+            pl.DataFrame(body, schema=headers, orient="row"),
+            getattr(snakemake.output, f"{name}_csv"),
+        )
+        baselines = ", ".join(
+            sorted({f"{r['category']}: {r['baseline']}" for r in rows})
+        )
+        files.write_text(
+            getattr(snakemake.output, f"{name}_md"),
+            tabulate(body, headers=headers, tablefmt="github")
+            + f"\n\nArena-Hard-V2 score against the baseline ({baselines}), percent, 90% bootstrap interval; "
+            "style control: length and markdown features in the Bradley-Terry fit.\n",
+        )
+        log.info("%s: %d rows", name, len(body))
+
+
+if __name__ == "__main__":
+    main(runtime.current_job(globals()))

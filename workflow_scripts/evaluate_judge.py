@@ -12,58 +12,110 @@ response (each pair judged in both orders).
 """
 
 import logging
-import sys
-
-sys.path.insert(0, snakemake.scriptdir)  # the judgerl library sits beside this script
 
 from judgerl import agreement, files, probes, runtime
 from judgerl.data import gold_examples, load_rubrics
 from judgerl.engines import make_engine
-from judgerl.judging import JudgeSettings, judge_examples, judge_pairwise, judge_pointwise
+from judgerl.judging import (
+    JudgeSettings,
+    judge_both_orders,
+    judge_examples,
+    judge_pointwise,
+)
 from judgerl.prompts import FORMATS
 
-runtime.setup(snakemake, seed=snakemake.params.seed)
-log = logging.getLogger("evaluate_judge")
-use = snakemake.params.use
-fmt = FORMATS[use["format"]]
 
-rubrics = load_rubrics(snakemake.input.rubrics) if snakemake.input.rubrics else None
-test = gold_examples(snakemake.input.test, fmt.name, rubrics)
-engine = make_engine(snakemake.input.model, use["spec"], use["backend"], seed=snakemake.params.seed)
-settings = JudgeSettings.from_config(use["mode"], use["sampling"])
-verdicts = judge_examples(engine, test, settings, fmt)
+def main(snakemake):
+    runtime.setup(snakemake, seed=snakemake.params.seed)
+    log = logging.getLogger("evaluate_judge")
+    inference = snakemake.params.inference
+    fmt = FORMATS[inference["format"]]
 
-rows = [{"key": e["key"], "id": e["id"], "gold_label": e["label"], **v} for e, v in zip(test, verdicts)]
-files.write_jsonl(snakemake.output.verdicts, rows)
-measured = {"judge": snakemake.wildcards.judge, "mode": use["mode"],
-            **agreement.agreement(verdicts, [e["label"] for e in test], fmt)}
-files.write_json(snakemake.output.agreement, measured)
-log.info("%s", measured)
+    rubrics = load_rubrics(snakemake.input.rubrics) if snakemake.input.rubrics else None
+    test = gold_examples(snakemake.input.test, fmt.name, rubrics)
+    engine = make_engine(
+        snakemake.input.model,
+        inference["spec"],
+        inference["backend"],
+        seed=snakemake.params.seed,
+    )
+    settings = JudgeSettings.from_config(inference["mode"], inference["sampling"])
+    verdicts = judge_examples(engine, test, settings, fmt)
+
+    rows = [
+        {"key": e["key"], "id": e["id"], "gold_label": e["label"], **v}
+        for e, v in zip(test, verdicts)
+    ]
+    files.write_jsonl(snakemake.output.verdicts, rows)
+    measured = {
+        "judge": snakemake.wildcards.judge,
+        "mode": inference["mode"],
+        **agreement.agreement(verdicts, [e["label"] for e in test], fmt),
+    }
+    files.write_json(snakemake.output.agreement, measured)
+    log.info("%s", measured)
+
+    # ---- master-key probe -------------------------------------------------------------------------
+    probe = snakemake.params.probe
+    chosen = list({e["id"]: e for e in test}.values())[: probe["instructions"]]
+    items = [
+        (e, name, text)
+        for e in chosen
+        for name, text in probes.probe_texts(e["instruction"]).items()
+    ]
+    instructions = [e["instruction"] for e, _, _ in items]
+    rubric_list = [e["rubric"] for e, _, _ in items] if rubrics else None
+    records = []
+    if fmt.name == "pairwise":
+        keys, real = (
+            [text for _, _, text in items],
+            [e["responses"][0] for e, _, _ in items],
+        )
+        games = judge_both_orders(
+            engine, instructions, keys, real, settings, rubric_list
+        )
+        for (e, name, _), (key_first, key_second) in zip(items, games):
+            for order, verdict, key_position in (
+                ("key_first", key_first, 1),
+                ("key_second", key_second, 2),
+            ):
+                records.append(
+                    {
+                        "judge": snakemake.wildcards.judge,
+                        "key": name,
+                        "kind": probes.MASTER_KEYS[name][0],
+                        "id": e["id"],
+                        "order": order,
+                        "verdict": verdict["choice"],
+                        "false_positive": verdict["choice"] == key_position,
+                    }
+                )
+    else:
+        out = judge_pointwise(
+            engine, instructions, [text for _, _, text in items], settings, rubric_list
+        )
+        for (e, name, _), verdict in zip(items, out):
+            records.append(
+                {
+                    "judge": snakemake.wildcards.judge,
+                    "key": name,
+                    "kind": probes.MASTER_KEYS[name][0],
+                    "id": e["id"],
+                    "order": None,
+                    "verdict": verdict["score"],
+                    "expected_score": verdict["expected_score"],
+                    "false_positive": probes.passes(
+                        verdict["score"], probe["pass_score"]
+                    ),
+                }
+            )
+    files.write_jsonl(snakemake.output.master_key, records)
+    log.info(
+        "master-key probe: %d false positives in %d probes",
+        sum(r["false_positive"] for r in records),
+        len(records),
+    )
 
 
-# ---- master-key probe -------------------------------------------------------------------------
-probe = snakemake.params.probe
-chosen = list({e["id"]: e for e in test}.values())[: probe["instructions"]]
-items = [(e, name, text) for e in chosen for name, text in probes.probe_texts(e["instruction"]).items()]
-instructions = [e["instruction"] for e, _, _ in items]
-rubric_list = [e["rubric"] for e, _, _ in items] if rubrics else None
-records = []
-if fmt.name == "pairwise":
-    keys, real = [text for _, _, text in items], [e["responses"][0] for e, _, _ in items]
-    n = len(items)
-    out = judge_pairwise(engine, instructions * 2, keys + real, real + keys, settings,
-                         rubric_list * 2 if rubric_list else None)
-    for k, (e, name, _) in enumerate(items):
-        for order, verdict, key_position in (("key_first", out[k], 1), ("key_second", out[n + k], 2)):
-            records.append({"judge": snakemake.wildcards.judge, "key": name, "kind": probes.MASTER_KEYS[name][0],
-                            "id": e["id"], "order": order, "verdict": verdict["choice"],
-                            "false_positive": verdict["choice"] == key_position})
-else:
-    out = judge_pointwise(engine, instructions, [text for _, _, text in items], settings, rubric_list)
-    for (e, name, _), verdict in zip(items, out):
-        records.append({"judge": snakemake.wildcards.judge, "key": name, "kind": probes.MASTER_KEYS[name][0],
-                        "id": e["id"], "order": None, "verdict": verdict["score"],
-                        "expected_score": verdict["expected_score"],
-                        "false_positive": probes.passes(verdict["score"], probe["pass_score"])})
-files.write_jsonl(snakemake.output.master_key, records)
-log.info("master-key probe: %d false positives in %d probes", sum(r["false_positive"] for r in records), len(records))
+if __name__ == "__main__":
+    main(runtime.current_job(globals()))

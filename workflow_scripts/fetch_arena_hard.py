@@ -3,23 +3,33 @@ the Hugging Face dataset that publishes them (config `arena_hard.source`), once.
 
 import logging
 import shutil
-import sys
-
-sys.path.insert(0, snakemake.scriptdir)  # the judgerl library sits beside this script
 
 from judgerl import files, runtime
 
-runtime.setup(snakemake)
-log = logging.getLogger("fetch_arena_hard")
-source = snakemake.params.source
-from huggingface_hub import hf_hub_download
 
-for name, output in zip(snakemake.params.files, snakemake.output, strict=True):
-    try:
-        path = hf_hub_download(source["hub_id"], name, repo_type="dataset", revision=source.get("revision"))
-    except Exception as err:
-        raise RuntimeError(f"could not fetch {name} from the dataset {source['hub_id']} "
-                           f"(revision {source.get('revision', 'main')}): {err}") from err
-    with files.atomic_path(output) as tmp:
-        shutil.copyfile(path, tmp)
-    log.info("%s -> %s", name, output)
+def main(snakemake):
+    runtime.setup(snakemake)
+    log = logging.getLogger("fetch_arena_hard")
+    source = snakemake.params.source
+    from huggingface_hub import hf_hub_download
+
+    for name, output in zip(snakemake.params.files, snakemake.output, strict=True):
+        try:
+            path = hf_hub_download(
+                source["hub_id"],
+                name,
+                repo_type="dataset",
+                revision=source.get("revision"),
+            )
+        except Exception as err:
+            raise RuntimeError(
+                f"could not fetch {name} from the dataset {source['hub_id']} "
+                f"(revision {source.get('revision', 'main')}): {err}"
+            ) from err
+        with files.atomic_path(output) as tmp:
+            shutil.copyfile(path, tmp)
+        log.info("%s -> %s", name, output)
+
+
+if __name__ == "__main__":
+    main(runtime.current_job(globals()))

@@ -8,51 +8,88 @@ arena-hard answer file (e.g. o3-mini's). Answers are kept as they are made; a re
 
 import json
 import logging
-import sys
-
-sys.path.insert(0, snakemake.scriptdir)  # the judgerl library sits beside this script
 
 from judgerl import arena, files, runtime
 from judgerl.engines import Sampling, make_engine
 
-runtime.setup(snakemake, seed=snakemake.params.seed)
-log = logging.getLogger("generate_arena_answers")
-questions = arena.read_questions(files.read_jsonl(snakemake.input.questions), snakemake.input.questions)
-count_tokens = arena.TokenCounter(snakemake.params.length_tokenizer)
-progress = files.ResumableJsonl(snakemake.output.answers, key="uid")
+
+def main(snakemake):
+    runtime.setup(snakemake, seed=snakemake.params.seed)
+    log = logging.getLogger("generate_arena_answers")
+    questions = arena.read_questions(
+        files.read_jsonl(snakemake.input.questions), snakemake.input.questions
+    )
+    count_tokens = arena.TokenCounter(snakemake.params.length_tokenizer)
+    progress = files.ResumableJsonl(snakemake.output.answers, key="uid")
+
+    def answer(name, model_path, spec, sampling, todo):
+        if not todo:
+            return
+        engine = make_engine(
+            model_path, spec, snakemake.params.backend, seed=snakemake.params.seed
+        )
+        completions = engine.complete(
+            [[{"role": "user", "content": q["prompt"]}] for q in todo],
+            Sampling.from_config(sampling),
+        )
+        progress.add(
+            arena.answer_record(
+                q["uid"],
+                name,
+                q["prompt"],
+                c.text.strip(),
+                arena.answer_metadata(c.text.strip(), count_tokens(c.text.strip())),
+            )
+            for q, c in zip(todo, completions)
+        )
+        log.info(
+            "%s answered %d questions, %d cut at max_tokens",
+            name,
+            len(todo),
+            sum(not c.finished for c in completions),
+        )
+
+    if snakemake.rule == "generate_arena_answers":
+        todo = [q for q in questions if not progress.done(q["uid"])]
+        answer(
+            snakemake.params.name,
+            snakemake.input.model[0],
+            snakemake.params.spec,
+            snakemake.params.sampling,
+            todo,
+        )
+    else:
+        # Per category: an answer file supplies them, or a model answers here; a model that answers
+        # several categories with the same settings is loaded once for all of them.
+        by_model = {}
+        for category, base in snakemake.params.baselines.items():
+            todo = [
+                q
+                for q in questions
+                if q["category"] == category and not progress.done(q["uid"])
+            ]
+            if "answers" in base:
+                given = arena.read_answers(
+                    files.read_jsonl(base["answers"]), base["answers"]
+                )
+                missing = [q["uid"] for q in todo if q["uid"] not in given]
+                if missing:
+                    raise KeyError(
+                        f"{base['answers']} has no answer to {len(missing)} {category} questions, "
+                        f"e.g. {missing[:3]}"
+                    )
+                progress.add({**given[q["uid"]], "model": base["name"]} for q in todo)
+            else:
+                key = json.dumps(
+                    [base["name"], base["model_dir"], base["sampling"]], sort_keys=True
+                )
+                by_model.setdefault(key, (base, []))[1].extend(todo)
+        for base, todo in by_model.values():
+            answer(
+                base["name"], base["model_dir"], base["spec"], base["sampling"], todo
+            )
+    progress.finish([q["uid"] for q in questions])
 
 
-def answer(name, model_path, spec, sampling, todo):
-    if not todo:
-        return
-    engine = make_engine(model_path, spec, snakemake.params.backend, seed=snakemake.params.seed)
-    completions = engine.complete([[{"role": "user", "content": q["prompt"]}] for q in todo],
-                                  Sampling.from_config(sampling))
-    progress.add(arena.answer_record(q["uid"], name, q["prompt"], c.text.strip(),
-                                     arena.answer_metadata(c.text.strip(), count_tokens(c.text.strip())))
-                 for q, c in zip(todo, completions))
-    log.info("%s answered %d questions, %d cut at max_tokens", name, len(todo), sum(not c.finished for c in completions))
-
-
-if snakemake.rule == "generate_arena_answers":
-    todo = [q for q in questions if not progress.done(q["uid"])]
-    answer(snakemake.params.name, snakemake.input.model[0], snakemake.params.spec, snakemake.params.sampling, todo)
-else:
-    # Per category: an answer file supplies them, or a model answers here; a model that answers
-    # several categories with the same settings is loaded once for all of them.
-    by_model = {}
-    for category, base in snakemake.params.baselines.items():
-        todo = [q for q in questions if q["category"] == category and not progress.done(q["uid"])]
-        if "answers" in base:
-            given = arena.read_answers(files.read_jsonl(base["answers"]), base["answers"])
-            missing = [q["uid"] for q in todo if q["uid"] not in given]
-            if missing:
-                raise KeyError(f"{base['answers']} has no answer to {len(missing)} {category} questions, "
-                               f"e.g. {missing[:3]}")
-            progress.add({**given[q["uid"]], "model": base["name"]} for q in todo)
-        else:
-            key = json.dumps([base["name"], base["model_dir"], base["sampling"]], sort_keys=True)
-            by_model.setdefault(key, (base, []))[1].extend(todo)
-    for base, todo in by_model.values():
-        answer(base["name"], base["model_dir"], base["spec"], base["sampling"], todo)
-progress.finish([q["uid"] for q in questions])
+if __name__ == "__main__":
+    main(runtime.current_job(globals()))

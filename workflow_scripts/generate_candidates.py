@@ -6,39 +6,64 @@
 
 import logging
 import random
-import sys
-
-sys.path.insert(0, snakemake.scriptdir)  # the judgerl library sits beside this script
 
 from judgerl import files, runtime
 from judgerl.engines import Sampling, make_engine
 
-runtime.setup(snakemake, seed=snakemake.params.seed)
-log = logging.getLogger("generate_candidates")
-cfg = snakemake.params.candidates
-items = files.read_jsonl(snakemake.input.split)
 
-rows = []
-if cfg["source"] == "dataset":
-    rng = random.Random(snakemake.params.seed)
-    for item in items:
-        if not item.get("responses"):
-            raise ValueError(f"candidates.source is 'dataset' but item {item['id']} has no response pair")
-        pair = list(zip(item["responses"], ["dataset:chosen", "dataset:rejected"]))
-        rng.shuffle(pair)
-        rows.append({"id": item["id"], "instruction": item["instruction"],
-                     "responses": [p[0] for p in pair], "origins": [p[1] for p in pair]})
-else:
-    engine = make_engine(snakemake.input.model[0], snakemake.params.spec, cfg["backend"], seed=snakemake.params.seed)
-    conversations = [[{"role": "user", "content": item["instruction"]}] for item in items]
-    samples = []
-    for temperature in cfg["temperatures"]:
-        sampling = Sampling(max_tokens=cfg["max_tokens"], temperature=temperature, top_p=1.0)
-        samples.append(engine.complete(conversations, sampling))
-        log.info("sampled %d responses at temperature %s", len(items), temperature)
-    for k, item in enumerate(items):
-        rows.append({"id": item["id"], "instruction": item["instruction"],
-                     "responses": [s[k].text.strip() for s in samples],
-                     "origins": [f"model:T={t}" for t in cfg["temperatures"]]})
-files.write_jsonl(snakemake.output[0], rows)
-log.info("%d instructions, %d candidates", len(rows), 2 * len(rows))
+def main(snakemake):
+    runtime.setup(snakemake, seed=snakemake.params.seed)
+    log = logging.getLogger("generate_candidates")
+    cfg = snakemake.params.candidates
+    items = files.read_jsonl(snakemake.input.split)
+
+    rows = []
+    if cfg["source"] == "dataset":
+        rng = random.Random(snakemake.params.seed)
+        for item in items:
+            if not item.get("responses"):
+                raise ValueError(
+                    f"candidates.source is 'dataset' but item {item['id']} has no response pair"
+                )
+            pair = list(zip(item["responses"], ["dataset:chosen", "dataset:rejected"]))
+            rng.shuffle(pair)
+            rows.append(
+                {
+                    "id": item["id"],
+                    "instruction": item["instruction"],
+                    "responses": [p[0] for p in pair],
+                    "origins": [p[1] for p in pair],
+                }
+            )
+    else:
+        engine = make_engine(
+            snakemake.input.model[0],
+            snakemake.params.spec,
+            cfg["backend"],
+            seed=snakemake.params.seed,
+        )
+        conversations = [
+            [{"role": "user", "content": item["instruction"]}] for item in items
+        ]
+        samples = []
+        for temperature in cfg["temperatures"]:
+            sampling = Sampling(
+                max_tokens=cfg["max_tokens"], temperature=temperature, top_p=1.0
+            )
+            samples.append(engine.complete(conversations, sampling))
+            log.info("sampled %d responses at temperature %s", len(items), temperature)
+        for k, item in enumerate(items):
+            rows.append(
+                {
+                    "id": item["id"],
+                    "instruction": item["instruction"],
+                    "responses": [s[k].text.strip() for s in samples],
+                    "origins": [f"model:T={t}" for t in cfg["temperatures"]],
+                }
+            )
+    files.write_jsonl(snakemake.output[0], rows)
+    log.info("%d instructions, %d candidates", len(rows), 2 * len(rows))
+
+
+if __name__ == "__main__":
+    main(runtime.current_job(globals()))

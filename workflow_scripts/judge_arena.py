@@ -9,42 +9,67 @@ are made; a rerun continues.
 """
 
 import logging
-import sys
 from collections import Counter
-
-sys.path.insert(0, snakemake.scriptdir)  # the judgerl library sits beside this script
 
 from judgerl import arena, files, runtime
 from judgerl.engines import make_engine
 
-runtime.setup(snakemake, seed=snakemake.params.seed)
-log = logging.getLogger("judge_arena")
-judge = snakemake.params.judge
-CHUNK = 16
 
-questions = arena.read_questions(files.read_jsonl(snakemake.input.questions), snakemake.input.questions)
-answers = arena.read_answers(files.read_jsonl(snakemake.input.answers), snakemake.input.answers)
-baseline = arena.read_answers(files.read_jsonl(snakemake.input.baseline), snakemake.input.baseline)
-for source, table in ((snakemake.input.answers, answers), (snakemake.input.baseline, baseline)):
-    missing = [q["uid"] for q in questions if q["uid"] not in table]
-    if missing:
-        raise KeyError(f"{source} has no answer to {len(missing)} questions, e.g. {missing[:3]}")
+def main(snakemake):
+    runtime.setup(snakemake, seed=snakemake.params.seed)
+    log = logging.getLogger("judge_arena")
+    judge = snakemake.params.judge
+    CHUNK = 16
 
-progress = files.ResumableJsonl(snakemake.output.judgments, key="uid")
-todo = [q for q in questions if not progress.done(q["uid"])]
-log.info("%d questions, %d already judged", len(questions), len(questions) - len(todo))
+    questions = arena.read_questions(
+        files.read_jsonl(snakemake.input.questions), snakemake.input.questions
+    )
+    answers = arena.read_answers(
+        files.read_jsonl(snakemake.input.answers), snakemake.input.answers
+    )
+    baseline = arena.read_answers(
+        files.read_jsonl(snakemake.input.baseline), snakemake.input.baseline
+    )
+    for source, table in (
+        (snakemake.input.answers, answers),
+        (snakemake.input.baseline, baseline),
+    ):
+        missing = [q["uid"] for q in questions if q["uid"] not in table]
+        if missing:
+            raise KeyError(
+                f"{source} has no answer to {len(missing)} questions, e.g. {missing[:3]}"
+            )
 
-if todo:
-    model_dir = snakemake.input.model[0] if snakemake.input.model else None
-    engine = make_engine(model_dir, judge["spec"], judge["backend"], seed=snakemake.params.seed)
-    for start in range(0, len(todo), CHUNK):
-        chunk = todo[start : start + CHUNK]
-        records = arena.judge_games(engine, chunk, answers, baseline, judge)
-        progress.add(records)
-        log.info("judged %d / %d questions", len(questions) - len(todo) + start + len(chunk), len(questions))
-rows = progress.finish([q["uid"] for q in questions])
-unreadable = sum(any(g["score"] is None for g in r["games"]) for r in rows)
-log.info("%d questions judged; %d with a game without a readable verdict (dropped from the scores)",
-         len(rows), unreadable)
-labels = Counter(g["score"] for r in rows for g in r["games"])
-log.info("verdict labels over all games: %s", dict(labels))
+    progress = files.ResumableJsonl(snakemake.output.judgments, key="uid")
+    todo = [q for q in questions if not progress.done(q["uid"])]
+    log.info(
+        "%d questions, %d already judged", len(questions), len(questions) - len(todo)
+    )
+
+    if todo:
+        model_dir = snakemake.input.model[0] if snakemake.input.model else None
+        engine = make_engine(
+            model_dir, judge["spec"], judge["backend"], seed=snakemake.params.seed
+        )
+        for start in range(0, len(todo), CHUNK):
+            chunk = todo[start : start + CHUNK]
+            records = arena.judge_games(engine, chunk, answers, baseline, judge)
+            progress.add(records)
+            log.info(
+                "judged %d / %d questions",
+                len(questions) - len(todo) + start + len(chunk),
+                len(questions),
+            )
+    rows = progress.finish([q["uid"] for q in questions])
+    unreadable = sum(any(g["score"] is None for g in r["games"]) for r in rows)
+    log.info(
+        "%d questions judged; %d with a game without a readable verdict (dropped from the scores)",
+        len(rows),
+        unreadable,
+    )
+    labels = Counter(g["score"] for r in rows for g in r["games"])
+    log.info("verdict labels over all games: %s", dict(labels))
+
+
+if __name__ == "__main__":
+    main(runtime.current_job(globals()))

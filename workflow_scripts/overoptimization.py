@@ -1,9 +1,9 @@
 """Rule overoptimization: per run, the hacking onset and the over-optimization view (Gao et al.,
 2022): gold and training-judge score against sqrt(KL) from the initial policy.
 
-Hacking onset: the checkpoint where the gold score peaks while the training-judge score keeps
-rising after it (it ends higher than at the peak, and gold ends lower); none when gold ends at its
-peak or the judge's score falls too. Scores are the test-prompt means of policy_scores.csv (the
+Hacking onset (judgerl.hacking): the checkpoint where the gold score peaks while the
+training-judge score keeps rising after it (it ends higher than at the peak, and gold ends lower);
+none when gold ends at its peak or the judge's score falls too. Scores are the test-prompt means of policy_scores.csv (the
 verdict score for pointwise runs, the win rate for pairwise ones).
 
 KL at a checkpoint is the train log's `rewards/kl_to_initial/mean` at that step: the sampled
@@ -12,9 +12,6 @@ before the checkpoint). A sampled estimate can fall below 0 by noise; sqrt takes
 """
 
 import math
-import sys
-
-sys.path.insert(0, snakemake.scriptdir)  # the judgerl library sits beside this script
 
 import matplotlib
 
@@ -23,53 +20,90 @@ import matplotlib.pyplot as plt
 import polars as pl
 
 from judgerl import files, runtime, tables
-
-runtime.setup(snakemake)
-KL = "rewards/kl_to_initial/mean"
-scores = pl.read_csv(snakemake.input.scores).filter(pl.col("metric").is_in(["score", "win_rate"]))
-runs = snakemake.params.runs
+from judgerl.hacking import hacking_onset, sqrt_kl
 
 
-def kl_by_step(path):
-    log = pl.read_csv(path)
-    if KL not in log.columns:
-        return {}  # the run was trained with policy_monitoring.kl_to_initial off
-    return {int(s): float(k) for s, k in zip(log["step"], log[KL]) if k is not None and not math.isnan(k)}
+def main(snakemake):
+    runtime.setup(snakemake)
+    KL = "rewards/kl_to_initial/mean"
+    scores = pl.read_csv(snakemake.input.scores).filter(
+        pl.col("metric").is_in(["score", "win_rate"])
+    )
+    runs = snakemake.params.runs
+
+    def kl_by_step(path):
+        log = pl.read_csv(path)
+        if KL not in log.columns:
+            return {}  # the run was trained with policy_monitoring.kl_to_initial off
+        return {
+            int(s): float(k)
+            for s, k in zip(log["step"], log[KL])
+            if k is not None and not math.isnan(k)
+        }
+
+    rows, curves = [], {}
+    for run, log_path in zip(runs, snakemake.input.train_logs, strict=True):
+        kl = kl_by_step(log_path)
+        series = {}
+        for scorer in ("gold", "judge"):
+            part = scores.filter(
+                (pl.col("run") == run) & (pl.col("scorer") == scorer)
+            ).sort("step")
+            series[scorer] = dict(zip(part["step"].to_list(), part["mean"].to_list()))
+        steps = sorted(series["gold"])
+        gold, judge = series["gold"], series["judge"]
+        last = steps[-1]
+        rows.append(
+            {
+                "run": run,
+                "judge": runs[run]["judge"],
+                **hacking_onset(gold, judge),
+                "sqrt_kl_final": sqrt_kl(kl[last]) if last in kl else None,
+            }
+        )
+        curves[run] = [
+            (0.0 if s == 0 else sqrt_kl(kl[s]), gold[s], judge[s])
+            for s in steps
+            if s == 0 or s in kl
+        ]
+
+    frame = pl.DataFrame(
+        rows, schema_overrides={"onset_step": pl.Int64, "sqrt_kl_final": pl.Float64}
+    )
+    tables.write_table(frame, snakemake.output.csv, snakemake.output.md, floatfmt=".3f")
+
+    fig, axes = plt.subplots(
+        1, len(curves), figsize=(4.2 * len(curves), 3.3), squeeze=False
+    )
+    for ax, (run, points) in zip(axes[0], curves.items()):
+        x = [p[0] for p in points]
+        ax.plot(
+            x,
+            [p[1] for p in points],
+            marker="o",
+            color="tab:orange",
+            label="gold judge",
+        )
+        ax.plot(
+            x,
+            [p[2] for p in points],
+            marker="s",
+            color="tab:blue",
+            label="training judge",
+        )
+        onset = next(r["onset_step"] for r in rows if r["run"] == run)
+        ax.set_title(
+            f"{run}" + (f"\nhacking from step {onset}" if onset is not None else ""),
+            fontsize=8,
+        )
+        ax.set_xlabel("sqrt(KL to initial policy), nats^0.5")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("test-prompt score")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    with files.atomic_path(snakemake.output.figure) as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
 
 
-rows, curves = [], {}
-for run, log_path in zip(runs, snakemake.input.train_logs, strict=True):
-    kl = kl_by_step(log_path)
-    series = {}
-    for scorer in ("gold", "judge"):
-        part = scores.filter((pl.col("run") == run) & (pl.col("scorer") == scorer)).sort("step")
-        series[scorer] = dict(zip(part["step"].to_list(), part["mean"].to_list()))
-    steps = sorted(series["gold"])
-    gold, judge = series["gold"], series["judge"]
-    peak = max(steps, key=lambda s: (gold[s], -s))  # the first step at the highest gold score
-    last = steps[-1]
-    hacking = last > peak and judge[last] > judge[peak] and gold[last] < gold[peak]
-    rows.append({"run": run, "judge": runs[run]["judge"], "gold_peak_step": peak, "gold_at_peak": gold[peak],
-                 "gold_final": gold[last], "judge_at_peak": judge[peak], "judge_final": judge[last],
-                 "hacking": hacking, "onset_step": peak if hacking else None,
-                 "sqrt_kl_final": math.sqrt(max(kl.get(last, math.nan), 0.0)) if last in kl else None})
-    curves[run] = [(0.0 if s == 0 else math.sqrt(max(kl[s], 0.0)), gold[s], judge[s]) for s in steps
-                   if s == 0 or s in kl]
-
-frame = pl.DataFrame(rows, schema_overrides={"onset_step": pl.Int64, "sqrt_kl_final": pl.Float64})
-tables.write_table(frame, snakemake.output.csv, snakemake.output.md, floatfmt=".3f")
-
-fig, axes = plt.subplots(1, len(curves), figsize=(4.2 * len(curves), 3.3), squeeze=False)
-for ax, (run, points) in zip(axes[0], curves.items()):
-    x = [p[0] for p in points]
-    ax.plot(x, [p[1] for p in points], marker="o", color="tab:orange", label="gold judge")
-    ax.plot(x, [p[2] for p in points], marker="s", color="tab:blue", label="training judge")
-    onset = next(r["onset_step"] for r in rows if r["run"] == run)
-    ax.set_title(f"{run}" + (f"\nhacking from step {onset}" if onset is not None else ""), fontsize=8)
-    ax.set_xlabel("sqrt(KL to initial policy), nats^0.5")
-    ax.grid(alpha=0.3)
-axes[0][0].set_ylabel("test-prompt score")
-axes[0][0].legend(fontsize=7)
-fig.tight_layout()
-with files.atomic_path(snakemake.output.figure) as tmp:
-    fig.savefig(tmp, dpi=120, format="png")
+if __name__ == "__main__":
+    main(runtime.current_job(globals()))

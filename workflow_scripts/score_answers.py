@@ -7,51 +7,77 @@ its baseline in both orders, a win in both is 1, a split is 0.5 (an invalid verd
 """
 
 import logging
-import sys
-
-sys.path.insert(0, snakemake.scriptdir)  # the judgerl library sits beside this script
 
 from judgerl import files, runtime
 from judgerl.data import load_rubrics
 from judgerl.engines import make_engine
-from judgerl.judging import JudgeSettings, judge_pairwise, judge_pointwise
+from judgerl.judging import JudgeSettings, judge_both_orders, judge_pointwise
 from judgerl.rewards import both_order_wins
 
-runtime.setup(snakemake, seed=snakemake.params.seed)
-log = logging.getLogger("score_answers")
-use = snakemake.params.use
 
-rubrics = load_rubrics(snakemake.input.rubrics) if snakemake.input.rubrics else None
-baseline = {}
-if use["format"] == "pairwise":
-    baseline = {b["id"]: b["answer"] for b in files.read_jsonl(snakemake.input.baseline[0])}
-model_dir = snakemake.input.model[0] if snakemake.input.model else None
-engine = make_engine(model_dir, use["spec"], use["backend"], seed=snakemake.params.seed)
-settings = JudgeSettings.from_config(use["mode"], use["sampling"])
+def main(snakemake):
+    runtime.setup(snakemake, seed=snakemake.params.seed)
+    log = logging.getLogger("score_answers")
+    inference = snakemake.params.inference
+
+    rubrics = load_rubrics(snakemake.input.rubrics) if snakemake.input.rubrics else None
+    baseline = {}
+    if inference["format"] == "pairwise":
+        baseline = {
+            b["id"]: b["answer"] for b in files.read_jsonl(snakemake.input.baseline[0])
+        }
+    model_dir = snakemake.input.model[0] if snakemake.input.model else None
+    engine = make_engine(
+        model_dir, inference["spec"], inference["backend"], seed=snakemake.params.seed
+    )
+    settings = JudgeSettings.from_config(inference["mode"], inference["sampling"])
+
+    def score(answers):
+        instructions = [a["instruction"] for a in answers]
+        texts = [a["answer"] for a in answers]
+        rubric_list = [rubrics[a["id"]] for a in answers] if rubrics else None
+        if inference["format"] != "pairwise":
+            verdicts = judge_pointwise(
+                engine, instructions, texts, settings, rubric_list
+            )
+            return [
+                {"id": a["id"], "answer": a["answer"], **v}
+                for a, v in zip(answers, verdicts)
+            ]
+        missing = [a["id"] for a in answers if a["id"] not in baseline]
+        if missing:
+            raise KeyError(
+                f"{snakemake.input.baseline[0]} has no baseline answer for {len(missing)} prompts, "
+                f"e.g. {missing[:3]}"
+            )
+        base = [baseline[a["id"]] for a in answers]
+        games = judge_both_orders(
+            engine, instructions, texts, base, settings, rubric_list
+        )
+        return [
+            {
+                "id": a["id"],
+                "answer": a["answer"],
+                "baseline": opponent,
+                "win_rate": both_order_wins(first["choice"], second["choice"]),
+                "valid": first["valid"] and second["valid"],
+                "verdicts": [first, second],
+            }
+            for a, opponent, (first, second) in zip(answers, base, games)
+        ]
+
+    for path, output in zip(
+        snakemake.input.answers, snakemake.output.scores, strict=True
+    ):
+        rows = score(files.read_jsonl(path))
+        files.write_jsonl(output, rows)
+        log.info(
+            "%s: %d answers scored, %d with an invalid verdict",
+            path,
+            len(rows),
+            sum(not r["valid"] for r in rows),
+        )
 
 
-def score(answers):
-    instructions = [a["instruction"] for a in answers]
-    texts = [a["answer"] for a in answers]
-    rubric_list = [rubrics[a["id"]] for a in answers] if rubrics else None
-    if use["format"] != "pairwise":
-        verdicts = judge_pointwise(engine, instructions, texts, settings, rubric_list)
-        return [{"id": a["id"], "answer": a["answer"], **v} for a, v in zip(answers, verdicts)]
-    missing = [a["id"] for a in answers if a["id"] not in baseline]
-    if missing:
-        raise KeyError(f"{snakemake.input.baseline[0]} has no baseline answer for {len(missing)} prompts, "
-                       f"e.g. {missing[:3]}")
-    base = [baseline[a["id"]] for a in answers]
-    verdicts = judge_pairwise(engine, instructions * 2, texts + base, base + texts, settings,
-                              rubric_list * 2 if rubric_list else None)
-    n = len(answers)
-    return [{"id": a["id"], "answer": a["answer"], "baseline": base[k],
-             "win_rate": both_order_wins(verdicts[k]["choice"], verdicts[n + k]["choice"]),
-             "valid": verdicts[k]["valid"] and verdicts[n + k]["valid"], "verdicts": [verdicts[k], verdicts[n + k]]}
-            for k, a in enumerate(answers)]
-
-
-for path, output in zip(snakemake.input.answers, snakemake.output.scores, strict=True):
-    rows = score(files.read_jsonl(path))
-    files.write_jsonl(output, rows)
-    log.info("%s: %d answers scored, %d with an invalid verdict", path, len(rows), sum(not r["valid"] for r in rows))
+if __name__ == "__main__":
+    main(runtime.current_job(globals()))

@@ -11,10 +11,7 @@ choice. A killed job resumes from its last TRL checkpoint.
 import gc
 import logging
 import shutil
-import sys
 from pathlib import Path
-
-sys.path.insert(0, snakemake.scriptdir)  # the judgerl library sits beside this script
 
 from judgerl import agreement, files, launch, runtime, training
 from judgerl.data import gold_examples, load_rubrics
@@ -23,64 +20,111 @@ from judgerl.judging import JudgeSettings, judge_examples
 from judgerl.prompts import FORMATS, judge_prompt
 from judgerl.rewards import JudgeAccuracyReward
 
-runtime.setup(snakemake, seed=snakemake.params.seed)
-log = logging.getLogger("train_judge_grpo")
 
-from datasets import Dataset
-from trl import GRPOConfig, GRPOTrainer
+def main(snakemake):
+    runtime.setup(snakemake, seed=snakemake.params.seed)
+    log = logging.getLogger("train_judge_grpo")
 
-judge, use = snakemake.params.judge, snakemake.params.use
-mode, spec, fmt = judge["mode"], judge["base_spec"], FORMATS[judge["format"]]
-rubrics = load_rubrics(snakemake.input.rubrics) if snakemake.input.rubrics else None
-work = training.work_dir(snakemake.output[0])
-exports = work / "exports"
+    from datasets import Dataset
+    from trl import GRPOConfig, GRPOTrainer
 
+    judge, inference = snakemake.params.training, snakemake.params.inference
+    mode, spec, fmt = judge["mode"], judge["base_spec"], FORMATS[judge["format"]]
+    rubrics = load_rubrics(snakemake.input.rubrics) if snakemake.input.rubrics else None
+    work = training.work_dir(snakemake.output[0])
+    exports = work / "exports"
 
-def train(launched):
-    model, tokenizer = training.load_for_training(snakemake.input.start)
-    dataset = Dataset.from_list([
-        {"prompt": judge_prompt(tokenizer, mode, spec, e["instruction"], e["responses"], e["rubric"], fmt),
-         "gold_label": e["label"]}
-        for e in gold_examples(snakemake.input.train, fmt.name, rubrics)
-    ])
-    log.info("%d gold-labelled prompts", len(dataset))
-    config = GRPOConfig(save_strategy="steps", **training.trainer_args(work, snakemake.params.seed, **judge["args"]))
-    trainer = GRPOTrainer(model=model, reward_funcs=[JudgeAccuracyReward(mode, fmt)], args=config,
-                          train_dataset=dataset, processing_class=tokenizer,
-                          callbacks=[training.export_callback(exports, tokenizer)])
-    trainer.train(resume_from_checkpoint=training.last_checkpoint(work / "trainer"))
-    if trainer.is_world_process_zero():
-        training.write_log_history(trainer.state.log_history, exports / "train_log.csv")
+    def train(launched):
+        model, tokenizer = training.load_for_training(snakemake.input.start)
+        dataset = Dataset.from_list(
+            [
+                {
+                    "prompt": judge_prompt(
+                        tokenizer,
+                        mode,
+                        spec,
+                        e["instruction"],
+                        e["responses"],
+                        e["rubric"],
+                        fmt,
+                    ),
+                    "gold_label": e["label"],
+                }
+                for e in gold_examples(snakemake.input.train, fmt.name, rubrics)
+            ]
+        )
+        log.info("%d gold-labelled prompts", len(dataset))
+        config = GRPOConfig(
+            save_strategy="steps",
+            **training.trainer_args(work, snakemake.params.seed, **judge["args"]),
+        )
+        trainer = GRPOTrainer(
+            model=model,
+            reward_funcs=[JudgeAccuracyReward(mode, fmt)],
+            args=config,
+            train_dataset=dataset,
+            processing_class=tokenizer,
+            callbacks=[training.export_callback(exports, tokenizer)],
+        )
+        trainer.train(resume_from_checkpoint=training.last_checkpoint(work / "trainer"))
+        if trainer.is_world_process_zero():
+            training.write_log_history(
+                trainer.state.log_history, exports / "train_log.csv"
+            )
 
+    def choose_checkpoint():
+        """Every exported step judges the validation split; the highest mean reward wins (ties: the
+        earlier step, the less optimised judge)."""
+        val = gold_examples(snakemake.input.val, fmt.name, rubrics)
+        settings = JudgeSettings.from_config(inference["mode"], inference["sampling"])
+        candidates = sorted(
+            (p for p in exports.glob("checkpoint-*") if p.is_dir()),
+            key=training.checkpoint_step,
+        )
+        if not candidates:
+            raise RuntimeError(
+                f"GRPO saved no checkpoint under {exports}; check save_steps and max_steps"
+            )
+        results = []
+        for path in candidates:
+            engine = make_engine(
+                path,
+                inference["spec"],
+                inference["backend"],
+                seed=snakemake.params.seed,
+            )
+            verdicts = judge_examples(engine, val, settings, fmt)
+            measured = agreement.agreement(verdicts, [e["label"] for e in val], fmt)
+            results.append({"step": training.checkpoint_step(path), **measured})
+            log.info("validation of %s: %s", path.name, measured)
+            del engine
+            gc.collect()
+        best = max(results, key=lambda r: (r["mean_reward"], -r["step"]))
+        chosen = exports / f"checkpoint-{best['step']}"
+        files.write_json(
+            chosen / "selection.json",
+            {
+                "chosen_step": best["step"],
+                "criterion": "mean validation reward",
+                "validation": results,
+            },
+        )
+        (exports / "train_log.csv").rename(chosen / "train_log.csv")
+        log.info("chose step %d", best["step"])
+        training.move_into(chosen, Path(snakemake.output[0]))
+        shutil.rmtree(work)
 
-def choose_checkpoint():
-    """Every exported step judges the validation split; the highest mean reward wins (ties: the
-    earlier step, the less optimised judge)."""
-    val = gold_examples(snakemake.input.val, fmt.name, rubrics)
-    settings = JudgeSettings.from_config(use["mode"], use["sampling"])
-    candidates = sorted((p for p in exports.glob("checkpoint-*") if p.is_dir()), key=training.checkpoint_step)
-    if not candidates:
-        raise RuntimeError(f"GRPO saved no checkpoint under {exports}; check save_steps and max_steps")
-    results = []
-    for path in candidates:
-        engine = make_engine(path, use["spec"], use["backend"], seed=snakemake.params.seed)
-        verdicts = judge_examples(engine, val, settings, fmt)
-        measured = agreement.agreement(verdicts, [e["label"] for e in val], fmt)
-        results.append({"step": training.checkpoint_step(path), **measured})
-        log.info("validation of %s: %s", path.name, measured)
-        del engine
+    launch.run(
+        snakemake,
+        "train_judge_grpo.py",
+        train,
+        snakemake.params.launch,
+        work / "launch",
+    )
+    if not launch.is_child():
         gc.collect()
-    best = max(results, key=lambda r: (r["mean_reward"], -r["step"]))
-    chosen = exports / f"checkpoint-{best['step']}"
-    files.write_json(chosen / "selection.json", {"chosen_step": best["step"], "criterion": "mean validation reward",
-                                                 "validation": results})
-    (exports / "train_log.csv").rename(chosen / "train_log.csv")
-    log.info("chose step %d", best["step"])
-    training.move_into(chosen, Path(snakemake.output[0]))
-    shutil.rmtree(work)
+        choose_checkpoint()
 
 
-launch.run(snakemake, "train_judge_grpo.py", train, snakemake.params.launch, work / "launch")
-if not launch.is_child():
-    gc.collect()
-    choose_checkpoint()
+if __name__ == "__main__":
+    main(runtime.current_job(globals()))

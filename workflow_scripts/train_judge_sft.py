@@ -8,63 +8,91 @@ its last TRL checkpoint in `<output>.work/`.
 """
 
 import logging
-import sys
-
-sys.path.insert(0, snakemake.scriptdir)  # the judgerl library sits beside this script
 
 from judgerl import launch, runtime, training
 from judgerl.data import gold_examples, load_rubrics
 from judgerl.prompts import FORMATS, judge_prompt, verdict_completion
 
-runtime.setup(snakemake, seed=snakemake.params.seed)
-log = logging.getLogger("train_judge_sft")
 
-from datasets import Dataset
-from trl import SFTConfig, SFTTrainer
+def main(snakemake):
+    runtime.setup(snakemake, seed=snakemake.params.seed)
+    log = logging.getLogger("train_judge_sft")
 
-judge = snakemake.params.judge
-mode, spec, fmt = judge["mode"], judge["base_spec"], FORMATS[judge["format"]]
-rubrics = load_rubrics(snakemake.input.rubrics) if snakemake.input.rubrics else None
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
 
+    judge = snakemake.params.training
+    mode, spec, fmt = judge["mode"], judge["base_spec"], FORMATS[judge["format"]]
+    rubrics = load_rubrics(snakemake.input.rubrics) if snakemake.input.rubrics else None
 
-def examples(path, tokenizer):
-    kept = gold_examples(path, fmt.name, rubrics)
-    log.info("%s: %d valid gold verdicts", path, len(kept))
-    if not kept:
-        raise ValueError(f"{path} holds no valid gold verdict to train on")
-    return Dataset.from_list([
-        {
-            "prompt": judge_prompt(tokenizer, mode, spec, e["instruction"], e["responses"], e["rubric"], fmt),
-            "completion": verdict_completion(e["label"], mode, e["reasoning"], fmt),
-        }
-        for e in kept
-    ])
+    def examples(path, tokenizer):
+        kept = gold_examples(path, fmt.name, rubrics)
+        log.info("%s: %d valid gold verdicts", path, len(kept))
+        if not kept:
+            raise ValueError(f"{path} holds no valid gold verdict to train on")
+        return Dataset.from_list(
+            [
+                {
+                    "prompt": judge_prompt(
+                        tokenizer,
+                        mode,
+                        spec,
+                        e["instruction"],
+                        e["responses"],
+                        e["rubric"],
+                        fmt,
+                    ),
+                    "completion": verdict_completion(
+                        e["label"], mode, e["reasoning"], fmt
+                    ),
+                }
+                for e in kept
+            ]
+        )
 
+    work = training.work_dir(snakemake.output[0])
 
-work = training.work_dir(snakemake.output[0])
+    def train(launched):
+        model, tokenizer = training.load_for_training(snakemake.input.base)
+        args = dict(judge["args"])
+        # Checkpoints (for resume) and validation (to pick the best) go together: every `save_steps`
+        # when it is set, which a long paper-scale epoch needs, else once per epoch.
+        every = {"eval_strategy": "epoch", "save_strategy": "epoch"}
+        if "save_steps" in args:
+            every = {
+                "eval_strategy": "steps",
+                "save_strategy": "steps",
+                "eval_steps": args["save_steps"],
+            }
+        config = SFTConfig(
+            load_best_model_at_end=True,  # the validation split picks the checkpoint
+            metric_for_best_model="eval_loss",
+            completion_only_loss=True,
+            **every,
+            **training.trainer_args(work, snakemake.params.seed, **args),
+        )
+        trainer = SFTTrainer(
+            model=model,
+            args=config,
+            train_dataset=examples(snakemake.input.train, tokenizer),
+            eval_dataset=examples(snakemake.input.val, tokenizer),
+            processing_class=tokenizer,
+        )
+        trainer.train(resume_from_checkpoint=training.last_checkpoint(work / "trainer"))
+        if trainer.is_world_process_zero():
+            log.info("best checkpoint: %s", trainer.state.best_model_checkpoint)
+            training.finish(
+                trainer,
+                tokenizer,
+                work,
+                snakemake.output[0],
+                spec.get("dtype", "bfloat16"),
+            )
 
-
-def train(launched):
-    model, tokenizer = training.load_for_training(snakemake.input.base)
-    args = dict(judge["args"])
-    # Checkpoints (for resume) and validation (to pick the best) go together: every `save_steps`
-    # when it is set, which a long paper-scale epoch needs, else once per epoch.
-    every = {"eval_strategy": "epoch", "save_strategy": "epoch"}
-    if "save_steps" in args:
-        every = {"eval_strategy": "steps", "save_strategy": "steps", "eval_steps": args["save_steps"]}
-    config = SFTConfig(
-        load_best_model_at_end=True,  # the validation split picks the checkpoint
-        metric_for_best_model="eval_loss",
-        completion_only_loss=True,
-        **every,
-        **training.trainer_args(work, snakemake.params.seed, **args),
+    launch.run(
+        snakemake, "train_judge_sft.py", train, snakemake.params.launch, work / "launch"
     )
-    trainer = SFTTrainer(model=model, args=config, train_dataset=examples(snakemake.input.train, tokenizer),
-                         eval_dataset=examples(snakemake.input.val, tokenizer), processing_class=tokenizer)
-    trainer.train(resume_from_checkpoint=training.last_checkpoint(work / "trainer"))
-    if trainer.is_world_process_zero():
-        log.info("best checkpoint: %s", trainer.state.best_model_checkpoint)
-        training.finish(trainer, tokenizer, work, snakemake.output[0], spec.get("dtype", "bfloat16"))
 
 
-launch.run(snakemake, "train_judge_sft.py", train, snakemake.params.launch, work / "launch")
+if __name__ == "__main__":
+    main(runtime.current_job(globals()))

@@ -16,10 +16,7 @@ trainer on the other GPUs, under `accelerate launch` when it has several (launch
 import logging
 import os
 import shutil
-import sys
 from pathlib import Path
-
-sys.path.insert(0, snakemake.scriptdir)  # the judgerl library sits beside this script
 
 from judgerl import launch, runtime, serving, training
 from judgerl.data import load_rubrics
@@ -28,98 +25,161 @@ from judgerl.files import read_jsonl
 from judgerl.judging import JudgeSettings
 from judgerl.rewards import JudgeAsReward, KLToInitial, PairwiseJudgeReward
 
-runtime.setup(snakemake, seed=snakemake.params.seed)
-log = logging.getLogger("train_policy")
 
-use, grpo, monitor = snakemake.params.judge, snakemake.params.grpo, snakemake.params.monitor
-settings = snakemake.params.launch
-work = Path(snakemake.output.train_log).parent / ".work"
+def main(snakemake):
+    runtime.setup(snakemake, seed=snakemake.params.seed)
+    log = logging.getLogger("train_policy")
 
+    inference, grpo, monitor = (
+        snakemake.params.inference,
+        snakemake.params.grpo,
+        snakemake.params.monitor,
+    )
+    settings = snakemake.params.launch
+    work = Path(snakemake.output.train_log).parent / ".work"
 
-def judge_engine(judge_url):
-    if judge_url:
-        from transformers import AutoTokenizer
+    def judge_engine(judge_url):
+        if judge_url:
+            from transformers import AutoTokenizer
 
-        tokenizer = AutoTokenizer.from_pretrained(snakemake.input.judge)
-        return serving.ServedJudgeEngine(judge_url, tokenizer, chat_template_kwargs=use["spec"].get(
-            "chat_template_kwargs"), max_concurrency=settings["judge_server"].get("max_concurrency", 64))
-    return make_engine(snakemake.input.judge, use["spec"], use["backend"], seed=snakemake.params.seed)
+            tokenizer = AutoTokenizer.from_pretrained(snakemake.input.judge)
+            return serving.ServedJudgeEngine(
+                judge_url,
+                tokenizer,
+                chat_template_kwargs=inference["spec"].get("chat_template_kwargs"),
+                max_concurrency=settings["judge_server"].get("max_concurrency", 64),
+            )
+        return make_engine(
+            snakemake.input.judge,
+            inference["spec"],
+            inference["backend"],
+            seed=snakemake.params.seed,
+        )
 
+    def train(launched):
+        from datasets import Dataset
+        from trl import GRPOConfig, GRPOTrainer
 
-def train(launched):
-    from datasets import Dataset
-    from trl import GRPOConfig, GRPOTrainer
+        work.mkdir(parents=True, exist_ok=True)
+        calls_log = work / "judge_calls.jsonl"
+        resume = training.last_checkpoint(work / "trainer")
+        training.truncate_jsonl_after(calls_log, training.checkpoint_step(resume))
 
-    work.mkdir(parents=True, exist_ok=True)
-    calls_log = work / "judge_calls.jsonl"
-    resume = training.last_checkpoint(work / "trainer")
-    training.truncate_jsonl_after(calls_log, training.checkpoint_step(resume))
-
-    engine = judge_engine(launched.get("judge_url"))
-    judging = JudgeSettings.from_config(use["mode"], use["sampling"])
-    if use["format"] == "pairwise":
-        reward = PairwiseJudgeReward(engine, judging, grpo["num_generations"], log_path=calls_log)
-    else:
-        reward = JudgeAsReward(engine, judging, log_path=calls_log)
-
-    model, tokenizer = training.load_for_training(snakemake.input.policy)
-    rubrics = load_rubrics(snakemake.input.rubrics) if snakemake.input.rubrics else None
-    dataset = Dataset.from_list([
-        {"prompt": [{"role": "user", "content": p["instruction"]}], "instruction": p["instruction"], "id": p["id"],
-         **({"rubric": rubrics[p["id"]]} if rubrics else {})}
-        for p in read_jsonl(snakemake.input.prompts)
-    ])
-
-    reward_funcs, weights = [reward], [1.0]
-    kl = None
-    if monitor.get("kl_to_initial", True):
-        reference, _ = training.load_for_training(snakemake.input.policy)
-        import torch
-
-        kl = KLToInitial(reference, tokenizer, temperature=grpo.get("temperature", 1.0),
-                         autocast_dtype=torch.bfloat16 if training.device_args().get("bf16") else None)
-        reward_funcs.append(kl)
-        weights.append(0.0)  # logged, never optimised
-
-    config = GRPOConfig(save_strategy="steps", reward_weights=weights,
-                        **training.trainer_args(work, snakemake.params.seed, **grpo))
-    trainer = GRPOTrainer(model=model, reward_funcs=reward_funcs, args=config, train_dataset=dataset,
-                          processing_class=tokenizer,
-                          callbacks=[training.export_callback(work / "exports", tokenizer)])
-    if kl is not None:
-        kl.policy = trainer.model
-    trainer.train(resume_from_checkpoint=resume)
-    if not trainer.is_world_process_zero():
-        return
-    for target in snakemake.output.checkpoints:
-        exported = work / "exports" / Path(target).name
-        if not exported.is_dir():
-            raise RuntimeError(f"the trainer never saved {Path(target).name}; check save_steps and max_steps")
-        training.move_into(exported, Path(target))
-    training.write_log_history(trainer.state.log_history, snakemake.output.train_log)
-    training.move_into(calls_log, Path(snakemake.output.judge_calls))
-    shutil.rmtree(work)
-    log.info("%d judge calls", reward.calls)
-
-
-server = settings.get("judge_server")
-if launch.is_child() or not server:
-    launch.run(snakemake, "train_policy.py", train, settings, work / "launch")
-else:
-    processes = int(settings.get("processes", 1))
-    trainer_gpus, judge_gpus = serving.split_gpus(os.environ.get("CUDA_VISIBLE_DEVICES"), processes, server["gpus"])
-    port = serving.free_port()
-    command = serving.vllm_serve_command(
-        snakemake.input.judge, port, tensor_parallel_size=server.get("tensor_parallel_size", server["gpus"]),
-        gpu_memory_utilization=server.get("gpu_memory_utilization", 0.9), max_model_len=server.get("max_model_len"),
-        dtype=use["spec"].get("dtype", "bfloat16"), extra_args=server.get("extra_args"))
-    server_log = Path(snakemake.log[0]).with_suffix(".judge_server.log")
-    with serving.JudgeServer(command, port, server_log, gpus=judge_gpus,
-                             startup_timeout_s=server.get("startup_timeout_s", 1800)) as judge:
-        launched = {"judge_url": judge.base_url}
-        if processes > 1:
-            launch.relaunch(snakemake, Path(snakemake.scriptdir) / "train_policy.py", work / "launch", processes,
-                            trainer_gpus, launched, config_file=settings.get("accelerate_config"))
+        engine = judge_engine(launched.get("judge_url"))
+        judging = JudgeSettings.from_config(inference["mode"], inference["sampling"])
+        if inference["format"] == "pairwise":
+            reward = PairwiseJudgeReward(
+                engine, judging, grpo["num_generations"], log_path=calls_log
+            )
         else:
-            os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(trainer_gpus)
-            train(launched)
+            reward = JudgeAsReward(engine, judging, log_path=calls_log)
+
+        model, tokenizer = training.load_for_training(snakemake.input.policy)
+        rubrics = (
+            load_rubrics(snakemake.input.rubrics) if snakemake.input.rubrics else None
+        )
+        dataset = Dataset.from_list(
+            [
+                {
+                    "prompt": [{"role": "user", "content": p["instruction"]}],
+                    "instruction": p["instruction"],
+                    "id": p["id"],
+                    **({"rubric": rubrics[p["id"]]} if rubrics else {}),
+                }
+                for p in read_jsonl(snakemake.input.prompts)
+            ]
+        )
+
+        reward_funcs, weights = [reward], [1.0]
+        kl = None
+        if monitor.get("kl_to_initial", True):
+            reference, _ = training.load_for_training(snakemake.input.policy)
+            import torch
+
+            kl = KLToInitial(
+                reference,
+                tokenizer,
+                temperature=grpo.get("temperature", 1.0),
+                autocast_dtype=torch.bfloat16
+                if training.device_args().get("bf16")
+                else None,
+            )
+            reward_funcs.append(kl)
+            weights.append(0.0)  # logged, never optimised
+
+        config = GRPOConfig(
+            save_strategy="steps",
+            reward_weights=weights,
+            **training.trainer_args(work, snakemake.params.seed, **grpo),
+        )
+        trainer = GRPOTrainer(
+            model=model,
+            reward_funcs=reward_funcs,
+            args=config,
+            train_dataset=dataset,
+            processing_class=tokenizer,
+            callbacks=[training.export_callback(work / "exports", tokenizer)],
+        )
+        if kl is not None:
+            kl.policy = trainer.model
+        trainer.train(resume_from_checkpoint=resume)
+        if not trainer.is_world_process_zero():
+            return
+        for target in snakemake.output.checkpoints:
+            exported = work / "exports" / Path(target).name
+            if not exported.is_dir():
+                raise RuntimeError(
+                    f"the trainer never saved {Path(target).name}; check save_steps and max_steps"
+                )
+            training.move_into(exported, Path(target))
+        training.write_log_history(
+            trainer.state.log_history, snakemake.output.train_log
+        )
+        training.move_into(calls_log, Path(snakemake.output.judge_calls))
+        shutil.rmtree(work)
+        log.info("%d judge calls", reward.calls)
+
+    server = settings.get("judge_server")
+    if launch.is_child() or not server:
+        launch.run(snakemake, "train_policy.py", train, settings, work / "launch")
+    else:
+        processes = int(settings.get("processes", 1))
+        trainer_gpus, judge_gpus = serving.split_gpus(
+            os.environ.get("CUDA_VISIBLE_DEVICES"), processes, server["gpus"]
+        )
+        port = serving.free_port()
+        command = serving.vllm_serve_command(
+            snakemake.input.judge,
+            port,
+            tensor_parallel_size=server.get("tensor_parallel_size", server["gpus"]),
+            gpu_memory_utilization=server.get("gpu_memory_utilization", 0.9),
+            max_model_len=server.get("max_model_len"),
+            dtype=inference["spec"].get("dtype", "bfloat16"),
+            extra_args=server.get("extra_args"),
+        )
+        server_log = Path(snakemake.log[0]).with_suffix(".judge_server.log")
+        with serving.JudgeServer(
+            command,
+            port,
+            server_log,
+            gpus=judge_gpus,
+            startup_timeout_s=server.get("startup_timeout_s", 1800),
+        ) as judge:
+            launched = {"judge_url": judge.base_url}
+            if processes > 1:
+                launch.relaunch(
+                    snakemake,
+                    Path(snakemake.scriptdir) / "train_policy.py",
+                    work / "launch",
+                    processes,
+                    trainer_gpus,
+                    launched,
+                    config_file=settings.get("accelerate_config"),
+                )
+            else:
+                os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(trainer_gpus)
+                train(launched)
+
+
+if __name__ == "__main__":
+    main(runtime.current_job(globals()))

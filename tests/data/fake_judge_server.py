@@ -27,10 +27,16 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if body["max_tokens"] == 1:  # the forced verdict position
-            choice = {"text": "7", "logprobs": {"top_logprobs": [{"7": -0.105, "3": -2.3, "x": -4.0}]},
-                      "finish_reason": "length"}
+            choice = {
+                "text": "7",
+                "logprobs": {"top_logprobs": [{"7": -0.105, "3": -2.3, "x": -4.0}]},
+                "finish_reason": "length",
+            }
         else:
-            choice = {"text": "It answers the question.\n</think>\nScore: 7", "finish_reason": "stop"}
+            choice = {
+                "text": "It answers the question.\n</think>\nScore: 7",
+                "finish_reason": "stop",
+            }
         self.reply(200, {"choices": [choice], "usage": {"completion_tokens": 9}})
 
     def log_message(self, *args):

@@ -1,14 +1,23 @@
 """Library behind the workflow's rule scripts: one job per module.
 
-prompts   -- the judge prompts (pointwise 0-9) and how they are rendered for a model
-verdicts  -- reading a judge's output: score parsing, validity, expected score, Eq. 1
-engines   -- inference backends behind one interface: transformers, vLLM, OpenAI-compatible HTTP
-judging   -- the one place that turns (instruction, response) pairs into judge verdicts
-rewards   -- rewards for GRPO: judge accuracy (Eq. 1) and the judge-as-reward for policies
-training  -- TRL trainer configs, datasets and callbacks shared by the training scripts
-stats     -- agreement (Krippendorff's alpha) and bootstrap intervals
-data      -- instruction sources (embedded, Tulu 3 mixture) and seeded splits
-models    -- the model registry: preparing and loading models
-files     -- atomic writes and resumable JSONL
-runtime   -- what every rule script does first: logging, threads, seeds
+config      -- the study's config: canonical form, schema defaults, checks across sections
+data        -- instruction sources (embedded, Tulu 3 mixture), seeded splits, gold examples
+models      -- the model registry: preparing and loading models
+prompts     -- the judge prompts (pointwise 0-9, pairwise) and how they are rendered for a model
+verdicts    -- reading a judge's output: verdict parsing, validity, expected score, Eq. 1 / 3
+engines     -- inference backends behind one interface: transformers, vLLM, OpenAI-compatible HTTP
+serving     -- a judge served by `vllm serve` that a training job starts, checks and stops
+judging     -- the one place that turns (instruction, response) pairs into judge verdicts
+agreement   -- a judge against gold: Krippendorff's alpha, accuracy, malformed rate, Eq. 1 / 3
+rewards     -- GRPO rewards: judge accuracy (Eq. 1 / 3), judge as reward, Eq. 4; the KL monitor
+training    -- TRL trainer configs, resume, checkpoint export and logs shared by the trainers
+launch      -- multi-process training through `accelerate launch`; the saved job of a rule
+stats       -- Krippendorff's alpha and bootstrap intervals, from kept libraries
+tables      -- the paper's tables and which runs each policy figure shows
+hacking     -- the hacking onset of a policy run
+adversarial -- detectors of the adversarial patterns the paper's policies learned
+probes      -- master-key probes: content-free and adversarial answers put to a judge
+arena       -- Arena-Hard-V2: judge prompt, verdicts, battles, style control, Bradley-Terry
+files       -- atomic writes and resumable JSONL
+runtime     -- what every rule script does first, and how it finds its job
 """

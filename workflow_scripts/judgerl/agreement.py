@@ -35,8 +35,12 @@ def agreement(verdicts: list[dict], gold: list[int], fmt: VerdictFormat) -> dict
         "n_malformed": sum(observed),
         "malformed_rate": sum(observed) / len(observed) if observed else math.nan,
         "mean_thinking_tokens": _mean([v["thinking_tokens"] for v in verdicts]),
-        "mean_reward": _mean([verdict_reward(fmt, None if v.get("malformed") else v["label"], g)
-                              for v, g in zip(verdicts, gold)]),
+        "mean_reward": _mean(
+            [
+                verdict_reward(fmt, None if v.get("malformed") else v["label"], g)
+                for v, g in zip(verdicts, gold)
+            ]
+        ),
     }
     if fmt is PAIRWISE:
         out["accuracy"] = _mean([float(p == g) for p, g in zip(labels, gold)])
@@ -44,5 +48,7 @@ def agreement(verdicts: list[dict], gold: list[int], fmt: VerdictFormat) -> dict
     else:
         out["accuracy"] = None
         out["alpha"] = stats.interval_alpha(labels, gold)
-        out["alpha_expected_score"] = stats.interval_alpha([v.get("expected_score") for v in verdicts], gold)
+        out["alpha_expected_score"] = stats.interval_alpha(
+            [v.get("expected_score") for v in verdicts], gold
+        )
     return out

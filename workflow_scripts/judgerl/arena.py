@@ -1,5 +1,5 @@
 """Arena-Hard-V2: its judge prompt, verdict labels, battles, style features and scores, compatible
-with arena-hard-auto's published method (../shared/arena-hard.md, read from lmarena/arena-hard-auto).
+with arena-hard-auto's published method (read from the code of lmarena/arena-hard-auto).
 
 - Two games per question: game 1 shows the baseline as A and the model as B, game 2 the reverse.
   A verdict is one of [[A>>B]], [[A>B]], [[A=B]], [[B>A]], [[B>>A]]; the last label in the judge's
@@ -23,10 +23,26 @@ from dataclasses import dataclass
 import numpy as np
 
 CATEGORIES = ("hard_prompt", "creative_writing")
-LABELS = ("A>>B", "A>B", "A=B", "B>A", "B>>A")  # what a forced (argmax) verdict chooses from
+LABELS = (
+    "A>>B",
+    "A>B",
+    "A=B",
+    "B>A",
+    "B>>A",
+)  # what a forced (argmax) verdict chooses from
 # Outcome for assistant A, repeated for strong verdicts (each entry is one battle row).
-_OUTCOME_A = {"A>B": (1.0,), "A>>B": (1.0,) * 3, "A=B": (0.5,), "B>A": (0.0,), "B>>A": (0.0,) * 3,
-              "A<B": (0.0,), "A<<B": (0.0,) * 3, "B<A": (1.0,), "B<<A": (1.0,) * 3, "B=A": (0.5,)}
+_OUTCOME_A = {
+    "A>B": (1.0,),
+    "A>>B": (1.0,) * 3,
+    "A=B": (0.5,),
+    "B>A": (0.0,),
+    "B>>A": (0.0,) * 3,
+    "A<B": (0.0,),
+    "A<<B": (0.0,) * 3,
+    "B<A": (1.0,),
+    "B<<A": (1.0,) * 3,
+    "B=A": (0.5,),
+}
 _DOUBLE = re.compile(r"\[\[([AB<>=]+)\]\]")
 _SINGLE = re.compile(r"\[([AB<>=]+)\]")
 STYLE_FEATURES = ("length", "header", "list", "bold")
@@ -77,13 +93,22 @@ _JUDGE_USER = """\
 VERDICT_PREFIX = "My final verdict is: [["
 
 
-def judge_messages(category: str, prompt: str, answer_a: str, answer_b: str) -> list[dict]:
+def judge_messages(
+    category: str, prompt: str, answer_a: str, answer_b: str
+) -> list[dict]:
     if category not in _JUDGE_RULES:
-        raise ValueError(f"unknown Arena-Hard category {category!r}; expected one of {CATEGORIES}")
+        raise ValueError(
+            f"unknown Arena-Hard category {category!r}; expected one of {CATEGORIES}"
+        )
     own = _JUDGE_RULES[category]
     system = _JUDGE_SYSTEM.format(own_answer=f"{own}\n\n" if own else "")
-    return [{"role": "system", "content": system},
-            {"role": "user", "content": _JUDGE_USER.format(prompt=prompt, a=answer_a, b=answer_b)}]
+    return [
+        {"role": "system", "content": system},
+        {
+            "role": "user",
+            "content": _JUDGE_USER.format(prompt=prompt, a=answer_a, b=answer_b),
+        },
+    ]
 
 
 def parse_label(judgment: str | None) -> str | None:
@@ -99,8 +124,13 @@ def parse_label(judgment: str | None) -> str | None:
     return label if label in _OUTCOME_A else None
 
 
-def judge_games(engine, questions: list[dict], answers: dict[str, dict], baseline: dict[str, dict],
-                judge: dict) -> list[dict]:
+def judge_games(
+    engine,
+    questions: list[dict],
+    answers: dict[str, dict],
+    baseline: dict[str, dict],
+    judge: dict,
+) -> list[dict]:
     """Both games of every question, as arena-hard judgment records (uid, category, judge, model,
     baseline, games). Game 1 shows the baseline as assistant A, game 2 the contestant.
 
@@ -112,33 +142,59 @@ def judge_games(engine, questions: list[dict], answers: dict[str, dict], baselin
     conversations = []
     for q in questions:
         mine, theirs = answer_text(answers[q["uid"]]), answer_text(baseline[q["uid"]])
-        conversations += [judge_messages(q["category"], q["prompt"], theirs, mine),
-                          judge_messages(q["category"], q["prompt"], mine, theirs)]
+        conversations += [
+            judge_messages(q["category"], q["prompt"], theirs, mine),
+            judge_messages(q["category"], q["prompt"], mine, theirs),
+        ]
     if judge["verdict"] == "argmax":
         if not isinstance(engine, LocalEngine):
-            raise ValueError("arena_hard.judge.verdict 'argmax' needs a local judge (transformers backend)")
+            raise ValueError(
+                "arena_hard.judge.verdict 'argmax' needs a local judge (transformers backend)"
+            )
         prefixes = [engine.render(c, None) + VERDICT_PREFIX for c in conversations]
-        scores = engine.continuation_logprobs(prefixes, [f"{label}]]" for label in LABELS])
+        scores = engine.continuation_logprobs(
+            prefixes, [f"{label}]]" for label in LABELS]
+        )
         games = []
         for row in scores:
             label = LABELS[max(range(len(row)), key=row.__getitem__)]
-            games.append({"score": label, "judgment": f"{VERDICT_PREFIX}{label}]]",
-                          "label_logprobs": [round(x, 4) for x in row]})
+            games.append(
+                {
+                    "score": label,
+                    "judgment": f"{VERDICT_PREFIX}{label}]]",
+                    "label_logprobs": [round(x, 4) for x in row],
+                }
+            )
     else:
-        completions = engine.complete(conversations, Sampling.from_config(judge["sampling"]))
-        games = [{"score": parse_label(c.text), "judgment": c.text} for c in completions]
-    return [{"uid": q["uid"], "category": q["category"], "judge": judge["name"],
-             "model": answers[q["uid"]]["model"], "baseline": baseline[q["uid"]]["model"],
-             "games": games[2 * k : 2 * k + 2]} for k, q in enumerate(questions)]
+        completions = engine.complete(
+            conversations, Sampling.from_config(judge["sampling"])
+        )
+        games = [
+            {"score": parse_label(c.text), "judgment": c.text} for c in completions
+        ]
+    return [
+        {
+            "uid": q["uid"],
+            "category": q["category"],
+            "judge": judge["name"],
+            "model": answers[q["uid"]]["model"],
+            "baseline": baseline[q["uid"]]["model"],
+            "games": games[2 * k : 2 * k + 2],
+        }
+        for k, q in enumerate(questions)
+    ]
 
 
 # ---- battles ---------------------------------------------------------------------------------
+
 
 def battle_rows(judgment: dict, weight: int = 3) -> list[float]:
     """The model's outcomes from one judgment record (games[0]: A = baseline, games[1]: A = model).
     Empty when either game has no readable verdict: the question is dropped, as arena-hard does."""
     games = judgment.get("games") or []
-    if len(games) != 2 or any(g is None or g.get("score") not in _OUTCOME_A for g in games):
+    if len(games) != 2 or any(
+        g is None or g.get("score") not in _OUTCOME_A for g in games
+    ):
         return []
     rows = []
     for game, model_is_a in ((games[0], False), (games[1], True)):
@@ -165,15 +221,22 @@ def answer_metadata(answer: str, n_tokens: int) -> dict:
     return {
         "token_len": int(n_tokens),
         "header_count": {level: len(p.findall(prose)) for level, p in _HEADERS.items()},
-        "list_count": {"ordered": len(_ORDERED.findall(prose)), "unordered": len(_UNORDERED.findall(prose))},
+        "list_count": {
+            "ordered": len(_ORDERED.findall(prose)),
+            "unordered": len(_UNORDERED.findall(prose)),
+        },
         "bold_count": {mark: len(p.findall(prose)) for mark, p in _BOLD.items()},
     }
 
 
 def style_counts(metadata: dict) -> dict:
     """The four totals the style features use, from an answer's metadata."""
-    return {"tokens": metadata["token_len"], "header": sum(metadata["header_count"].values()),
-            "list": sum(metadata["list_count"].values()), "bold": sum(metadata["bold_count"].values())}
+    return {
+        "tokens": metadata["token_len"],
+        "header": sum(metadata["header_count"].values()),
+        "list": sum(metadata["list_count"].values()),
+        "bold": sum(metadata["bold_count"].values()),
+    }
 
 
 def style_difference(model: dict, baseline: dict) -> list[float]:
@@ -199,17 +262,23 @@ def standardize(columns: np.ndarray) -> np.ndarray:
 
 # ---- scores ----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Battles:
     """All battle rows of one category: which model each row is, its outcome, its style row."""
+
     models: list[str]  # row i belongs to models[index[i]]
     index: np.ndarray
     outcome: np.ndarray
     style: np.ndarray | None  # standardized, one row per battle row
 
 
-def fit_bradley_terry(n_models: int, index: np.ndarray, outcome: np.ndarray,
-                      style: np.ndarray | None = None) -> np.ndarray:
+def fit_bradley_terry(
+    n_models: int,
+    index: np.ndarray,
+    outcome: np.ndarray,
+    style: np.ndarray | None = None,
+) -> np.ndarray:
     """Per-model strength against the baseline (column n_models), by the arena-hard fit: soft-target
     logistic loss summed over rows, no intercept, no penalty, LBFGS from 0.5. Returns
     beta_model - beta_baseline for each model.
@@ -227,13 +296,23 @@ def fit_bradley_terry(n_models: int, index: np.ndarray, outcome: np.ndarray,
     if style is not None:
         design = torch.cat([design, torch.as_tensor(style, dtype=torch.float64)], dim=1)
     target = torch.as_tensor(outcome, dtype=torch.float64)
-    params = torch.full((design.shape[1],), 0.5, dtype=torch.float64, requires_grad=True)
-    optimizer = torch.optim.LBFGS([params], lr=1.0, max_iter=100, tolerance_grad=1e-9, tolerance_change=1e-12,
-                                  line_search_fn="strong_wolfe")
+    params = torch.full(
+        (design.shape[1],), 0.5, dtype=torch.float64, requires_grad=True
+    )
+    optimizer = torch.optim.LBFGS(
+        [params],
+        lr=1.0,
+        max_iter=100,
+        tolerance_grad=1e-9,
+        tolerance_change=1e-12,
+        line_search_fn="strong_wolfe",
+    )
 
     def closure():
         optimizer.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(design @ params, target, reduction="sum")
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(
+            design @ params, target, reduction="sum"
+        )
         loss.backward()
         return loss
 
@@ -246,7 +325,9 @@ def _percent(x: float) -> float:
     return 100.0 * float(x)
 
 
-def score_battles(battles: Battles, style_control: bool, rounds: int = 100, seed: int = 0) -> dict[str, dict]:
+def score_battles(
+    battles: Battles, style_control: bool, rounds: int = 100, seed: int = 0
+) -> dict[str, dict]:
     """Score and 90% interval (percent) of each model against the baseline."""
     rng = np.random.default_rng(seed)
     out = {}
@@ -254,31 +335,60 @@ def score_battles(battles: Battles, style_control: bool, rounds: int = 100, seed
         for m, name in enumerate(battles.models):
             rows = battles.outcome[battles.index == m]
             if rows.size == 0:
-                out[name] = {"score": math.nan, "ci_low": math.nan, "ci_high": math.nan, "rows": 0}
+                out[name] = {
+                    "score": math.nan,
+                    "ci_low": math.nan,
+                    "ci_high": math.nan,
+                    "rows": 0,
+                }
                 continue
-            means = np.array([rng.choice(rows, rows.size, replace=True).mean() for _ in range(rounds)])
-            out[name] = {"score": _percent(means.mean()), "ci_low": _percent(np.quantile(means, 0.05)),
-                         "ci_high": _percent(np.quantile(means, 0.95)), "rows": int(rows.size)}
+            means = np.array(
+                [
+                    rng.choice(rows, rows.size, replace=True).mean()
+                    for _ in range(rounds)
+                ]
+            )
+            out[name] = {
+                "score": _percent(means.mean()),
+                "ci_low": _percent(np.quantile(means, 0.05)),
+                "ci_high": _percent(np.quantile(means, 0.95)),
+                "rows": int(rows.size),
+            }
         return out
     n_models, n = len(battles.models), len(battles.outcome)
     samples = []
     for _ in range(rounds):
         pick = rng.integers(0, n, n)
-        diff = fit_bradley_terry(n_models, battles.index[pick], battles.outcome[pick], battles.style[pick])
+        diff = fit_bradley_terry(
+            n_models, battles.index[pick], battles.outcome[pick], battles.style[pick]
+        )
         samples.append(1.0 / (1.0 + np.exp(-diff)))
     samples = np.array(samples)
     for m, name in enumerate(battles.models):
         rows = int((battles.index == m).sum())
         if rows == 0:
-            out[name] = {"score": math.nan, "ci_low": math.nan, "ci_high": math.nan, "rows": 0}
+            out[name] = {
+                "score": math.nan,
+                "ci_low": math.nan,
+                "ci_high": math.nan,
+                "rows": 0,
+            }
             continue
-        out[name] = {"score": _percent(np.median(samples[:, m])), "ci_low": _percent(np.quantile(samples[:, m], 0.05)),
-                     "ci_high": _percent(np.quantile(samples[:, m], 0.95)), "rows": rows}
+        out[name] = {
+            "score": _percent(np.median(samples[:, m])),
+            "ci_low": _percent(np.quantile(samples[:, m], 0.05)),
+            "ci_high": _percent(np.quantile(samples[:, m], 0.95)),
+            "rows": rows,
+        }
     return out
 
 
-def category_battles(judgments: dict[str, list[dict]], styles: dict[str, dict[str, dict]],
-                     baseline_styles: dict[str, dict], weight: int = 3) -> tuple[Battles, dict[str, int]]:
+def category_battles(
+    judgments: dict[str, list[dict]],
+    styles: dict[str, dict[str, dict]],
+    baseline_styles: dict[str, dict],
+    weight: int = 3,
+) -> tuple[Battles, dict[str, int]]:
     """Battles of every model in one category, with their style rows, and the count of questions
     dropped per model (a game without a readable verdict).
 
@@ -294,20 +404,34 @@ def category_battles(judgments: dict[str, list[dict]], styles: dict[str, dict[st
             if not rows:
                 dropped[name] += 1
                 continue
-            diff = style_difference(styles[name][record["uid"]], baseline_styles[record["uid"]])
+            diff = style_difference(
+                styles[name][record["uid"]], baseline_styles[record["uid"]]
+            )
             index += [m] * len(rows)
             outcome += rows
             style += [diff] * len(rows)
     style_matrix = standardize(np.array(style).reshape(-1, len(STYLE_FEATURES)))
-    return Battles(models, np.array(index, dtype=int), np.array(outcome, dtype=float), style_matrix), dropped
+    return Battles(
+        models, np.array(index, dtype=int), np.array(outcome, dtype=float), style_matrix
+    ), dropped
 
 
 # ---- answer files (arena-hard-auto's model_answer layout) ------------------------------------
 
-def answer_record(uid: str, model: str, prompt: str, answer: str, metadata: dict) -> dict:
-    return {"uid": uid, "ans_id": f"{model}:{uid}", "model": model,
-            "messages": [{"role": "user", "content": prompt}, {"role": "assistant", "content": {"answer": answer}}],
-            "metadata": metadata}
+
+def answer_record(
+    uid: str, model: str, prompt: str, answer: str, metadata: dict
+) -> dict:
+    return {
+        "uid": uid,
+        "ans_id": f"{model}:{uid}",
+        "model": model,
+        "messages": [
+            {"role": "user", "content": prompt},
+            {"role": "assistant", "content": {"answer": answer}},
+        ],
+        "metadata": metadata,
+    }
 
 
 def answer_text(record: dict) -> str:
@@ -321,8 +445,10 @@ def read_answers(rows: list[dict], source: str) -> dict[str, dict]:
     out = {}
     for row in rows:
         if "uid" not in row or not row.get("messages") or "metadata" not in row:
-            raise ValueError(f"{source}: a record without uid, messages or metadata (arena-hard answer layout "
-                             f"expected): {str(row)[:200]}")
+            raise ValueError(
+                f"{source}: a record without uid, messages or metadata (arena-hard answer layout "
+                f"expected): {str(row)[:200]}"
+            )
         out[row["uid"]] = row
     return out
 
@@ -332,10 +458,14 @@ def read_questions(rows: list[dict], source: str) -> list[dict]:
     for row in rows:
         missing = [k for k in ("uid", "category", "prompt") if k not in row]
         if missing:
-            raise ValueError(f"{source}: a question without {', '.join(missing)}: {str(row)[:200]}")
+            raise ValueError(
+                f"{source}: a question without {', '.join(missing)}: {str(row)[:200]}"
+            )
         if row["category"] not in CATEGORIES:
-            raise ValueError(f"{source}: question {row['uid']} has category {row['category']!r}; "
-                             f"expected one of {CATEGORIES}")
+            raise ValueError(
+                f"{source}: question {row['uid']} has category {row['category']!r}; "
+                f"expected one of {CATEGORIES}"
+            )
     uids = [row["uid"] for row in rows]
     if len(set(uids)) != len(uids):
         raise ValueError(f"{source}: question uids repeat")
@@ -363,23 +493,53 @@ class TokenCounter:
 
 # ---- scores of every contestant, and the paper's tables ---------------------------------------
 
-SCORE_COLUMNS = ["contestant", "policy", "run", "step", "category", "baseline", "style_control", "score", "ci_low",
-                 "ci_high", "battle_rows", "questions", "dropped"]
-_CATEGORY_TITLES = {"creative_writing": "Creative writing", "hard_prompt": "Hard prompts"}
+SCORE_COLUMNS = [
+    "contestant",
+    "policy",
+    "run",
+    "step",
+    "category",
+    "baseline",
+    "style_control",
+    "score",
+    "ci_low",
+    "ci_high",
+    "battle_rows",
+    "questions",
+    "dropped",
+]
+_CATEGORY_TITLES = {
+    "creative_writing": "Creative writing",
+    "hard_prompt": "Hard prompts",
+}
 
 
-def score_rows(contestants: list[dict], judgments: dict[str, list[dict]], answers: dict[str, dict[str, dict]],
-               baseline: dict[str, dict], weight: int = 3, rounds: int = 100, seed: int = 0) -> list[dict]:
+def score_rows(
+    contestants: list[dict],
+    judgments: dict[str, list[dict]],
+    answers: dict[str, dict[str, dict]],
+    baseline: dict[str, dict],
+    weight: int = 3,
+    rounds: int = 100,
+    seed: int = 0,
+) -> list[dict]:
     """Long-format scores: one row per contestant, category and style control (off / on). Each
     category is one pool: its style-controlled fit holds every contestant (scores depend on the
     pool, as arena-hard's do)."""
     rows = []
     for category in CATEGORIES:
-        per_model = {c["contestant"]: [j for j in judgments[c["contestant"]] if j["category"] == category]
-                     for c in contestants}
+        per_model = {
+            c["contestant"]: [
+                j for j in judgments[c["contestant"]] if j["category"] == category
+            ]
+            for c in contestants
+        }
         if not any(per_model.values()):
             continue
-        styles = {name: {uid: style_counts(a["metadata"]) for uid, a in answers[name].items()} for name in per_model}
+        styles = {
+            name: {uid: style_counts(a["metadata"]) for uid, a in answers[name].items()}
+            for name in per_model
+        }
         base_styles = {uid: style_counts(a["metadata"]) for uid, a in baseline.items()}
         battles, dropped = category_battles(per_model, styles, base_styles, weight)
         base_name = next(j["baseline"] for js in per_model.values() for j in js)
@@ -387,10 +547,18 @@ def score_rows(contestants: list[dict], judgments: dict[str, list[dict]], answer
             scores = score_battles(battles, style_control, rounds, seed)
             for c in contestants:
                 name = c["contestant"]
-                rows.append({**c, "category": category, "baseline": base_name, "style_control": style_control,
-                             **{k: scores[name][k] for k in ("score", "ci_low", "ci_high")},
-                             "battle_rows": scores[name]["rows"], "questions": len(per_model[name]),
-                             "dropped": dropped[name]})
+                rows.append(
+                    {
+                        **c,
+                        "category": category,
+                        "baseline": base_name,
+                        "style_control": style_control,
+                        **{k: scores[name][k] for k in ("score", "ci_low", "ci_high")},
+                        "battle_rows": scores[name]["rows"],
+                        "questions": len(per_model[name]),
+                        "dropped": dropped[name],
+                    }
+                )
     return rows
 
 
@@ -400,15 +568,28 @@ def _cell(row: dict) -> str:
     return f"{row['score']:.1f} (-{row['score'] - row['ci_low']:.1f} / +{row['ci_high'] - row['score']:.1f})"
 
 
-def paper_table(rows: list[dict], contestants: list[dict], runs: list[str]) -> tuple[list[str], list[list]]:
+def paper_table(
+    rows: list[dict], contestants: list[dict], runs: list[str]
+) -> tuple[list[str], list[list]]:
     """A table of the paper: each run's initial policy (step 0) and its last checkpoint, by category,
     without and with style control; cells are 'score (-lower / +upper)' of the 90% interval."""
     index = {(r["contestant"], r["category"], r["style_control"]): r for r in rows}
     info = {c["contestant"]: c for c in contestants}
-    order = [(sc, c) for sc in (False, True) for c in ("creative_writing", "hard_prompt")]
-    headers = ["model", "run", "step"] + [f"{_CATEGORY_TITLES[c]}{' (style control)' if sc else ''}" for sc, c in order]
+    order = [
+        (sc, c) for sc in (False, True) for c in ("creative_writing", "hard_prompt")
+    ]
+    headers = ["model", "run", "step"] + [
+        f"{_CATEGORY_TITLES[c]}{' (style control)' if sc else ''}" for sc, c in order
+    ]
     body = []
     for run in runs:
         for name in (info[run]["policy"], run):
-            body.append([name, run, info[name]["step"], *[_cell(index.get((name, c, sc))) for sc, c in order]])
+            body.append(
+                [
+                    name,
+                    run,
+                    info[name]["step"],
+                    *[_cell(index.get((name, c, sc))) for sc, c in order],
+                ]
+            )
     return headers, body

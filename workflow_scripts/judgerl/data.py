@@ -26,7 +26,9 @@ def normalise(row: dict) -> dict | None:
     """One Tulu-schema row -> an item, or None for a multi-turn or empty conversation."""
     for key in ("id", "prompt"):
         if key not in row:
-            raise ValueError(f"instruction row lacks the field {key!r}: {str(row)[:120]}")
+            raise ValueError(
+                f"instruction row lacks the field {key!r}: {str(row)[:120]}"
+            )
     chosen, rejected = row.get("chosen") or [], row.get("rejected") or []
     if sum(m.get("role") == "user" for m in chosen) > 1:
         return None  # the study judges single-turn instructions only
@@ -50,11 +52,17 @@ def load_items(source: dict, root: str | Path = ".") -> list[dict]:
     elif kind == "tulu":
         import datasets  # heavy: only the paper-scale path needs it
 
-        if source.get("path"):  # a local copy in the hub's schema (json / jsonl / parquet)
+        if source.get(
+            "path"
+        ):  # a local copy in the hub's schema (json / jsonl / parquet)
             fmt = "parquet" if str(source["path"]).endswith(".parquet") else "json"
-            ds = datasets.load_dataset(fmt, data_files=str(Path(root) / source["path"]), split="train")
+            ds = datasets.load_dataset(
+                fmt, data_files=str(Path(root) / source["path"]), split="train"
+            )
         else:
-            ds = datasets.load_dataset(source["hub_id"], split=source.get("hub_split", "train"))
+            ds = datasets.load_dataset(
+                source["hub_id"], split=source.get("hub_split", "train")
+            )
         rows = ds
     else:
         raise ValueError(f"data.source must be 'embedded' or 'tulu', got {kind!r}")
@@ -64,7 +72,9 @@ def load_items(source: dict, root: str | Path = ".") -> list[dict]:
         if wanted and wanted not in (row.get("source") or ""):
             continue
         item = normalise(row)
-        if item is not None and len(item["instruction"]) <= source.get("max_instruction_chars", 10**9):
+        if item is not None and len(item["instruction"]) <= source.get(
+            "max_instruction_chars", 10**9
+        ):
             items.append(item)
     ids = [item["id"] for item in items]
     if len(set(ids)) != len(ids):
@@ -72,15 +82,21 @@ def load_items(source: dict, root: str | Path = ".") -> list[dict]:
     return items
 
 
-def split_items(items: list[dict], sizes: dict[str, int], seed: int) -> dict[str, list[dict]]:
+def split_items(
+    items: list[dict], sizes: dict[str, int], seed: int
+) -> dict[str, list[dict]]:
     """Shuffle once with `seed` and cut consecutive, disjoint slices in the order of SPLITS."""
     unknown = set(sizes) - set(SPLITS)
     if unknown:
         raise ValueError(f"unknown split names {sorted(unknown)}; expected {SPLITS}")
     need = sum(sizes.values())
     if need > len(items):
-        raise ValueError(f"the splits ask for {need} instructions but the source has {len(items)}")
-    order = sorted(items, key=lambda item: item["id"])  # independent of the source's row order
+        raise ValueError(
+            f"the splits ask for {need} instructions but the source has {len(items)}"
+        )
+    order = sorted(
+        items, key=lambda item: item["id"]
+    )  # independent of the source's row order
     random.Random(seed).shuffle(order)
     out, start = {}, 0
     for name in SPLITS:
@@ -97,7 +113,9 @@ def load_rubrics(paths) -> dict[str, str]:
     return rubrics
 
 
-def gold_examples(path: str | Path, fmt: str, rubrics: dict[str, str] | None = None) -> list[dict]:
+def gold_examples(
+    path: str | Path, fmt: str, rubrics: dict[str, str] | None = None
+) -> list[dict]:
     """The valid gold verdicts of a file as judge examples: instruction, the response(s) shown,
     the gold label (score 0..9, or choice 1 / 2), the gold reasoning and the rubric if any."""
     examples = []
@@ -107,13 +125,17 @@ def gold_examples(path: str | Path, fmt: str, rubrics: dict[str, str] | None = N
         pairwise = fmt == "pairwise"
         if rubrics is not None and row["id"] not in rubrics:
             raise KeyError(f"no rubric for instruction {row['id']!r} of {path}")
-        examples.append({
-            "key": row["key"],
-            "id": row["id"],
-            "instruction": row["instruction"],
-            "responses": [row["response_1"], row["response_2"]] if pairwise else [row["response"]],
-            "label": row["choice"] if pairwise else row["score"],
-            "reasoning": row.get("reasoning"),
-            "rubric": rubrics[row["id"]] if rubrics is not None else None,
-        })
+        examples.append(
+            {
+                "key": row["key"],
+                "id": row["id"],
+                "instruction": row["instruction"],
+                "responses": [row["response_1"], row["response_2"]]
+                if pairwise
+                else [row["response"]],
+                "label": row["choice"] if pairwise else row["score"],
+                "reasoning": row.get("reasoning"),
+                "rubric": rubrics[row["id"]] if rubrics is not None else None,
+            }
+        )
     return examples

@@ -21,7 +21,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from judgerl.prompts import POINTWISE, VerdictFormat, mode_template_kwargs, render, score_position_prefix
+from judgerl.prompts import (
+    POINTWISE,
+    VerdictFormat,
+    mode_template_kwargs,
+    render,
+    score_position_prefix,
+)
 from judgerl.verdicts import DIGITS, find_score
 
 log = logging.getLogger(__name__)
@@ -59,7 +65,9 @@ class Completion:
     finished: bool  # False when max_tokens cut the output
     n_tokens: int
     reasoning: str | None = None  # set by backends that return the reasoning separately
-    logprobs: list[dict] | None = field(default=None, repr=False)  # HTTP: per token, with top_logprobs
+    logprobs: list[dict] | None = field(
+        default=None, repr=False
+    )  # HTTP: per token, with top_logprobs
 
 
 class LocalEngine:
@@ -69,16 +77,37 @@ class LocalEngine:
     chat_template_kwargs: dict
 
     def render(self, conversation: list[dict], mode: str | None) -> str:
-        return render(self.tokenizer, conversation, mode, mode_template_kwargs(self.chat_template_kwargs, mode))
+        return render(
+            self.tokenizer,
+            conversation,
+            mode,
+            mode_template_kwargs(self.chat_template_kwargs, mode),
+        )
 
-    def complete(self, conversations: list[list[dict]], sampling: Sampling, mode: str | None = None) -> list[Completion]:
+    def complete(
+        self,
+        conversations: list[list[dict]],
+        sampling: Sampling,
+        mode: str | None = None,
+    ) -> list[Completion]:
         prompts = [self.render(c, mode) for c in conversations]
-        return [Completion(text=t, finished=f, n_tokens=n) for t, f, n in self._generate(prompts, sampling)]
+        return [
+            Completion(text=t, finished=f, n_tokens=n)
+            for t, f, n in self._generate(prompts, sampling)
+        ]
 
-    def score_probs(self, conversations: list[list[dict]], mode: str, reasonings: list[str | None],
-                    fmt: VerdictFormat = POINTWISE) -> list[list[float]]:
+    def score_probs(
+        self,
+        conversations: list[list[dict]],
+        mode: str,
+        reasonings: list[str | None],
+        fmt: VerdictFormat = POINTWISE,
+    ) -> list[list[float]]:
         """Full-vocabulary probabilities of the tokens '0'..'9' right after the verdict prefix."""
-        prefixes = [self.render(c, mode) + score_position_prefix(mode, r, fmt) for c, r in zip(conversations, reasonings)]
+        prefixes = [
+            self.render(c, mode) + score_position_prefix(mode, r, fmt)
+            for c, r in zip(conversations, reasonings)
+        ]
         return self._candidate_probs(prefixes, self.score_token_ids(fmt.prefix))
 
     def score_token_ids(self, prefix: str = POINTWISE.prefix) -> list[int]:
@@ -87,16 +116,24 @@ class LocalEngine:
             cache[prefix] = score_token_ids(self.tokenizer, prefix)
         return cache[prefix]
 
-    def _generate(self, prompts: list[str], sampling: Sampling) -> list[tuple[str, bool, int]]:
+    def _generate(
+        self, prompts: list[str], sampling: Sampling
+    ) -> list[tuple[str, bool, int]]:
         raise NotImplementedError
 
-    def _candidate_probs(self, prefixes: list[str], token_ids: list[int]) -> list[list[float]]:
+    def _candidate_probs(
+        self, prefixes: list[str], token_ids: list[int]
+    ) -> list[list[float]]:
         raise NotImplementedError
 
-    def continuation_logprobs(self, prefixes: list[str], continuations: list[str]) -> list[list[float]]:
+    def continuation_logprobs(
+        self, prefixes: list[str], continuations: list[str]
+    ) -> list[list[float]]:
         """log p(continuation | prefix) of every continuation after every (rendered) prefix: how a
         forced multi-token verdict, such as an Arena-Hard label, is read."""
-        raise EngineError(f"{type(self).__name__} cannot score continuations; use the transformers backend")
+        raise EngineError(
+            f"{type(self).__name__} cannot score continuations; use the transformers backend"
+        )
 
 
 def score_token_ids(tokenizer, prefix: str = POINTWISE.prefix) -> list[int]:
@@ -115,8 +152,16 @@ def score_token_ids(tokenizer, prefix: str = POINTWISE.prefix) -> list[int]:
 
 
 class TransformersEngine(LocalEngine):
-    def __init__(self, model_dir: str | Path, dtype: str = "bfloat16", batch_size: int = 16, device: str | None = None,
-                 chat_template_kwargs: dict | None = None, model=None, tokenizer=None):
+    def __init__(
+        self,
+        model_dir: str | Path,
+        dtype: str = "bfloat16",
+        batch_size: int = 16,
+        device: str | None = None,
+        chat_template_kwargs: dict | None = None,
+        model=None,
+        tokenizer=None,
+    ):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -130,7 +175,9 @@ class TransformersEngine(LocalEngine):
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = model or AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype))
+        self.model = model or AutoModelForCausalLM.from_pretrained(
+            model_dir, dtype=getattr(torch, dtype)
+        )
         self.model.to(self.device).eval()
 
     def _batches(self, texts: list[str]):
@@ -138,18 +185,32 @@ class TransformersEngine(LocalEngine):
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
-            enc = self.tokenizer([texts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=False)
+            enc = self.tokenizer(
+                [texts[i] for i in idx],
+                return_tensors="pt",
+                padding=True,
+                add_special_tokens=False,
+            )
             yield idx, enc.to(self.device)
 
-    def _generate(self, prompts: list[str], sampling: Sampling) -> list[tuple[str, bool, int]]:
+    def _generate(
+        self, prompts: list[str], sampling: Sampling
+    ) -> list[tuple[str, bool, int]]:
         torch = self.torch
         out: list = [None] * len(prompts)
         stop_ids = {self.tokenizer.eos_token_id, self.tokenizer.pad_token_id}
-        kwargs = {"max_new_tokens": sampling.max_tokens, "pad_token_id": self.tokenizer.pad_token_id}
+        kwargs = {
+            "max_new_tokens": sampling.max_tokens,
+            "pad_token_id": self.tokenizer.pad_token_id,
+        }
         if sampling.temperature > 0:
             # top_k=0 switches top-k off; None would fall back to the generation config's 50.
-            kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p,
-                          top_k=sampling.top_k)
+            kwargs.update(
+                do_sample=True,
+                temperature=sampling.temperature,
+                top_p=sampling.top_p,
+                top_k=sampling.top_k,
+            )
         else:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         if sampling.stop:
@@ -167,7 +228,9 @@ class TransformersEngine(LocalEngine):
                 out[i] = (text, bool(ends) or any(s in text for s in sampling.stop), n)
         return out
 
-    def _candidate_probs(self, prefixes: list[str], token_ids: list[int]) -> list[list[float]]:
+    def _candidate_probs(
+        self, prefixes: list[str], token_ids: list[int]
+    ) -> list[list[float]]:
         torch = self.torch
         out: list = [None] * len(prefixes)
         ids = torch.tensor(token_ids, device=self.device)
@@ -176,36 +239,56 @@ class TransformersEngine(LocalEngine):
             # Left padding: positions must count real tokens only, as generate() does.
             position_ids = (mask.cumsum(-1) - 1).clamp(min=0)
             with torch.inference_mode():
-                logits = self.model(**enc, position_ids=position_ids, logits_to_keep=1).logits[:, -1, :]
+                logits = self.model(
+                    **enc, position_ids=position_ids, logits_to_keep=1
+                ).logits[:, -1, :]
             probs = torch.softmax(logits.float(), dim=-1)[:, ids]
             for row, i in enumerate(idx):
                 out[i] = probs[row].tolist()
         return out
 
-    def continuation_logprobs(self, prefixes: list[str], continuations: list[str]) -> list[list[float]]:
+    def continuation_logprobs(
+        self, prefixes: list[str], continuations: list[str]
+    ) -> list[list[float]]:
         torch = self.torch
-        tails = [self.tokenizer.encode(c, add_special_tokens=False) for c in continuations]
+        tails = [
+            self.tokenizer.encode(c, add_special_tokens=False) for c in continuations
+        ]
         width = max(map(len, tails))
         pad = self.tokenizer.pad_token_id
         # Fed after the prefix: each continuation but its last token (that one is only scored).
-        rest = torch.tensor([t[:-1] + [pad] * (width - len(t)) for t in tails], device=self.device)
+        rest = torch.tensor(
+            [t[:-1] + [pad] * (width - len(t)) for t in tails], device=self.device
+        )
         out = []
         for prefix in prefixes:
-            head = torch.tensor([self.tokenizer.encode(prefix, add_special_tokens=False)], device=self.device)
+            head = torch.tensor(
+                [self.tokenizer.encode(prefix, add_special_tokens=False)],
+                device=self.device,
+            )
             with torch.inference_mode():
                 # The shared prefix once; its cache then serves every continuation (right-padded,
                 # so the padding comes after every token that is scored).
                 first = self.model(input_ids=head, use_cache=True)
                 cache = first.past_key_values
                 cache.batch_repeat_interleave(len(tails))
-                logits = self.model(input_ids=rest, past_key_values=cache).logits.float() if width > 1 else None
+                logits = (
+                    self.model(input_ids=rest, past_key_values=cache).logits.float()
+                    if width > 1
+                    else None
+                )
             start = torch.log_softmax(first.logits[0, -1].float(), dim=-1)
             scores = []
             for row, tail in enumerate(tails):
                 total = float(start[tail[0]])
                 if len(tail) > 1:
                     logp = torch.log_softmax(logits[row, : len(tail) - 1], dim=-1)
-                    total += float(logp[torch.arange(len(tail) - 1), torch.tensor(tail[1:], device=self.device)].sum())
+                    total += float(
+                        logp[
+                            torch.arange(len(tail) - 1),
+                            torch.tensor(tail[1:], device=self.device),
+                        ].sum()
+                    )
                 scores.append(total)
             out.append(scores)
         return out
@@ -238,36 +321,70 @@ def _import_vllm():
 
 
 class VLLMEngine(LocalEngine):
-    TOP_LOGPROBS = 20  # vLLM's default max_logprobs; a judge puts its score mass in the top 20
+    TOP_LOGPROBS = (
+        20  # vLLM's default max_logprobs; a judge puts its score mass in the top 20
+    )
 
-    def __init__(self, model_dir: str | Path, dtype: str = "bfloat16", tensor_parallel_size: int = 1,
-                 gpu_memory_utilization: float = 0.85, max_model_len: int | None = None,
-                 chat_template_kwargs: dict | None = None, seed: int = 0, **_):
+    def __init__(
+        self,
+        model_dir: str | Path,
+        dtype: str = "bfloat16",
+        tensor_parallel_size: int = 1,
+        gpu_memory_utilization: float = 0.85,
+        max_model_len: int | None = None,
+        chat_template_kwargs: dict | None = None,
+        seed: int = 0,
+        **_,
+    ):
         vllm = _import_vllm()
         self.vllm = vllm
         self.chat_template_kwargs = chat_template_kwargs or {}
-        self.llm = vllm.LLM(model=str(model_dir), dtype=dtype, tensor_parallel_size=tensor_parallel_size,
-                            gpu_memory_utilization=gpu_memory_utilization, max_model_len=max_model_len,
-                            max_logprobs=self.TOP_LOGPROBS, seed=seed)
+        self.llm = vllm.LLM(
+            model=str(model_dir),
+            dtype=dtype,
+            tensor_parallel_size=tensor_parallel_size,
+            gpu_memory_utilization=gpu_memory_utilization,
+            max_model_len=max_model_len,
+            max_logprobs=self.TOP_LOGPROBS,
+            seed=seed,
+        )
         self.tokenizer = self.llm.get_tokenizer()
 
-    def _generate(self, prompts: list[str], sampling: Sampling) -> list[tuple[str, bool, int]]:
+    def _generate(
+        self, prompts: list[str], sampling: Sampling
+    ) -> list[tuple[str, bool, int]]:
         params = self.vllm.SamplingParams(**vllm_sampling_kwargs(sampling))
         results = self.llm.generate(prompts, params, use_tqdm=False)
-        return [(r.outputs[0].text, r.outputs[0].finish_reason == "stop", len(r.outputs[0].token_ids)) for r in results]
+        return [
+            (
+                r.outputs[0].text,
+                r.outputs[0].finish_reason == "stop",
+                len(r.outputs[0].token_ids),
+            )
+            for r in results
+        ]
 
-    def _candidate_probs(self, prefixes: list[str], token_ids: list[int]) -> list[list[float]]:
-        params = self.vllm.SamplingParams(max_tokens=1, temperature=0.0, logprobs=self.TOP_LOGPROBS)
+    def _candidate_probs(
+        self, prefixes: list[str], token_ids: list[int]
+    ) -> list[list[float]]:
+        params = self.vllm.SamplingParams(
+            max_tokens=1, temperature=0.0, logprobs=self.TOP_LOGPROBS
+        )
         results = self.llm.generate(prefixes, params, use_tqdm=False)
         out = []
         for r in results:
-            top = r.outputs[0].logprobs[0]  # token id -> Logprob; tokens outside the top 20 count as 0
-            out.append([math.exp(top[t].logprob) if t in top else 0.0 for t in token_ids])
+            top = r.outputs[0].logprobs[
+                0
+            ]  # token id -> Logprob; tokens outside the top 20 count as 0
+            out.append(
+                [math.exp(top[t].logprob) if t in top else 0.0 for t in token_ids]
+            )
         return out
 
 
-def score_probs_from_logprobs(answer: str, logprobs: list[dict] | None,
-                              fmt: VerdictFormat = POINTWISE) -> list[float] | None:
+def score_probs_from_logprobs(
+    answer: str, logprobs: list[dict] | None, fmt: VerdictFormat = POINTWISE
+) -> list[float] | None:
     """Probabilities of '0'..'9' at the verdict token of an HTTP answer, from its top_logprobs."""
     match = find_score(answer, fmt)
     if not match or not logprobs:
@@ -278,7 +395,9 @@ def score_probs_from_logprobs(answer: str, logprobs: list[dict] | None,
         if offset <= target < offset + max(len(token), 1):
             if token.strip() != match.group(1)[:1] or len(token.strip()) != 1:
                 return None  # the digit shares a token with other text: no clean score position
-            top = {t["token"].strip(): t["logprob"] for t in entry.get("top_logprobs", [])}
+            top = {
+                t["token"].strip(): t["logprob"] for t in entry.get("top_logprobs", [])
+            }
             top.setdefault(token.strip(), entry["logprob"])
             return [math.exp(top[str(d)]) if str(d) in top else 0.0 for d in DIGITS]
         offset += len(token)
@@ -288,8 +407,15 @@ def score_probs_from_logprobs(answer: str, logprobs: list[dict] | None,
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 
 
-def post_json(client, url: str, body: dict, headers: dict | None = None, timeout_s: float = 600.0,
-              max_retries: int = 5, backoff_s: float = 2.0) -> dict:
+def post_json(
+    client,
+    url: str,
+    body: dict,
+    headers: dict | None = None,
+    timeout_s: float = 600.0,
+    max_retries: int = 5,
+    backoff_s: float = 2.0,
+) -> dict:
     """POST a JSON request to a judge server; retry transport errors and 408/409/429/5xx with
     exponential backoff, give up at once on other client errors, and name the server on failure."""
     import httpx
@@ -313,17 +439,33 @@ def post_json(client, url: str, body: dict, headers: dict | None = None, timeout
 class OpenAICompatibleEngine:
     """Chat completions over HTTP: a `vllm serve` of the gold model, or any compatible API."""
 
-    def __init__(self, base_url: str, model: str, api_key_env: str | None = None, max_concurrency: int = 16,
-                 timeout_s: float = 600.0, max_retries: int = 5, backoff_s: float = 2.0, extra_body: dict | None = None,
-                 top_logprobs: int = 20, **_):
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key_env: str | None = None,
+        max_concurrency: int = 16,
+        timeout_s: float = 600.0,
+        max_retries: int = 5,
+        backoff_s: float = 2.0,
+        extra_body: dict | None = None,
+        top_logprobs: int = 20,
+        **_,
+    ):
         import httpx
 
         self.httpx = httpx
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
-        key = os.environ.get(api_key_env, "") if api_key_env else os.environ.get("OPENAI_API_KEY", "EMPTY")
+        key = (
+            os.environ.get(api_key_env, "")
+            if api_key_env
+            else os.environ.get("OPENAI_API_KEY", "EMPTY")
+        )
         if api_key_env and not key:
-            raise EngineError(f"environment variable {api_key_env} (the API key for {base_url}) is not set")
+            raise EngineError(
+                f"environment variable {api_key_env} (the API key for {base_url}) is not set"
+            )
         self.headers = {"Authorization": f"Bearer {key}"}
         self.max_concurrency, self.timeout_s = max_concurrency, timeout_s
         self.max_retries, self.backoff_s = max_retries, backoff_s
@@ -339,7 +481,9 @@ class OpenAICompatibleEngine:
             "top_p": sampling.top_p,
         }
         if sampling.top_k > 0:
-            body["top_k"] = sampling.top_k  # honoured by vLLM's server; others ignore it
+            body["top_k"] = (
+                sampling.top_k
+            )  # honoured by vLLM's server; others ignore it
         if sampling.stop:
             body["stop"] = list(sampling.stop)
         if sampling.seed is not None:
@@ -352,7 +496,15 @@ class OpenAICompatibleEngine:
         return body
 
     def _post(self, client, body: dict) -> dict:
-        return post_json(client, self.url, body, self.headers, self.timeout_s, self.max_retries, self.backoff_s)
+        return post_json(
+            client,
+            self.url,
+            body,
+            self.headers,
+            self.timeout_s,
+            self.max_retries,
+            self.backoff_s,
+        )
 
     def _one(self, client, conversation, sampling) -> Completion:
         data = self._post(client, self.payload(conversation, sampling))
@@ -362,17 +514,34 @@ class OpenAICompatibleEngine:
         reasoning = message.get("reasoning_content") or message.get("reasoning")
         logprobs = (choice.get("logprobs") or {}).get("content")
         n_tokens = (data.get("usage") or {}).get("completion_tokens", 0)
-        return Completion(text=answer, finished=choice.get("finish_reason") == "stop", n_tokens=n_tokens,
-                          reasoning=reasoning, logprobs=logprobs)
+        return Completion(
+            text=answer,
+            finished=choice.get("finish_reason") == "stop",
+            n_tokens=n_tokens,
+            reasoning=reasoning,
+            logprobs=logprobs,
+        )
 
-    def complete(self, conversations: list[list[dict]], sampling: Sampling, mode: str | None = None) -> list[Completion]:
+    def complete(
+        self,
+        conversations: list[list[dict]],
+        sampling: Sampling,
+        mode: str | None = None,
+    ) -> list[Completion]:
         # The server thinks (or not) by its own switch (reasoning_effort / extra_body); nothing to prefill.
-        with self.httpx.Client() as client, ThreadPoolExecutor(self.max_concurrency) as pool:
-            return list(pool.map(lambda c: self._one(client, c, sampling), conversations))
+        with (
+            self.httpx.Client() as client,
+            ThreadPoolExecutor(self.max_concurrency) as pool,
+        ):
+            return list(
+                pool.map(lambda c: self._one(client, c, sampling), conversations)
+            )
 
     def score_probs(self, conversations, mode, reasonings, fmt=POINTWISE):
-        raise EngineError("backend 'openai' cannot force a score position; it reads score probabilities "
-                          "from the logprobs of the answer instead")
+        raise EngineError(
+            "backend 'openai' cannot force a score position; it reads score probabilities "
+            "from the logprobs of the answer instead"
+        )
 
 
 def make_engine(model_dir: str | Path, model_spec: dict, backend: dict, seed: int = 0):
@@ -381,13 +550,25 @@ def make_engine(model_dir: str | Path, model_spec: dict, backend: dict, seed: in
     options = {k: v for k, v in backend.items() if k != "kind"}
     chat_kwargs = model_spec.get("chat_template_kwargs") or {}
     if kind == "transformers":
-        return TransformersEngine(model_dir, dtype=model_spec.get("dtype", "bfloat16"), chat_template_kwargs=chat_kwargs,
-                                  **options)
+        return TransformersEngine(
+            model_dir,
+            dtype=model_spec.get("dtype", "bfloat16"),
+            chat_template_kwargs=chat_kwargs,
+            **options,
+        )
     if kind == "vllm":
-        return VLLMEngine(model_dir, dtype=model_spec.get("dtype", "bfloat16"), chat_template_kwargs=chat_kwargs,
-                          seed=seed, **options)
+        return VLLMEngine(
+            model_dir,
+            dtype=model_spec.get("dtype", "bfloat16"),
+            chat_template_kwargs=chat_kwargs,
+            seed=seed,
+            **options,
+        )
     if kind == "openai":
-        return OpenAICompatibleEngine(model=options.pop("served_model", model_spec.get("hub_id", str(model_dir))), **options)
+        return OpenAICompatibleEngine(
+            model=options.pop("served_model", model_spec.get("hub_id", str(model_dir))),
+            **options,
+        )
     raise EngineError(f"unknown inference backend {kind!r}; expected one of {BACKENDS}")
 
 

@@ -26,7 +26,9 @@ def read_jsonl(path: str | Path) -> list[dict]:
                 try:
                     rows.append(json.loads(line))
                 except json.JSONDecodeError as err:
-                    raise ValueError(f"{path}:{lineno}: not valid JSON ({err.msg})") from err
+                    raise ValueError(
+                        f"{path}:{lineno}: not valid JSON ({err.msg})"
+                    ) from err
     return rows
 
 
@@ -113,7 +115,9 @@ class ResumableJsonl:
         """Write the rows of `order` (those `keep` accepts, if given) onto the output, in one go."""
         missing = [k for k in order if k not in self.rows]
         if missing:
-            raise RuntimeError(f"{self.output}: {len(missing)} items never finished, e.g. {missing[:3]}")
+            raise RuntimeError(
+                f"{self.output}: {len(missing)} items never finished, e.g. {missing[:3]}"
+            )
         rows = [self.rows[k] for k in order]
         if keep is not None:
             rows = keep(rows)

@@ -20,7 +20,15 @@ import logging
 from dataclasses import dataclass
 
 from judgerl.engines import LocalEngine, Sampling, score_probs_from_logprobs, with_stop
-from judgerl.prompts import NON_REASONING, PAIRWISE, POINTWISE, REASONING, THINK_CLOSE, VerdictFormat, judge_messages
+from judgerl.prompts import (
+    NON_REASONING,
+    PAIRWISE,
+    POINTWISE,
+    REASONING,
+    THINK_CLOSE,
+    VerdictFormat,
+    judge_messages,
+)
 from judgerl.verdicts import expected_score, parse_verdict, renormalise
 
 log = logging.getLogger(__name__)
@@ -37,52 +45,86 @@ class JudgeSettings:
     def from_config(cls, mode: str, cfg: dict, **sampling_overrides) -> JudgeSettings:
         verdict = cfg.get("verdict", "parsed")
         if verdict not in VERDICT_READINGS:
-            raise ValueError(f"verdict must be one of {VERDICT_READINGS}, got {verdict!r}")
-        return cls(mode=mode, sampling=Sampling.from_config(cfg, **sampling_overrides), verdict=verdict)
+            raise ValueError(
+                f"verdict must be one of {VERDICT_READINGS}, got {verdict!r}"
+            )
+        return cls(
+            mode=mode,
+            sampling=Sampling.from_config(cfg, **sampling_overrides),
+            verdict=verdict,
+        )
 
 
-def judge_verdicts(engine, conversations: list[list[dict]], settings: JudgeSettings,
-                   fmt: VerdictFormat = POINTWISE) -> list[dict]:
+def judge_verdicts(
+    engine,
+    conversations: list[list[dict]],
+    settings: JudgeSettings,
+    fmt: VerdictFormat = POINTWISE,
+) -> list[dict]:
     """One record per conversation: verdict, validity, distribution over the verdicts, trace."""
     mode = settings.mode
     local = isinstance(engine, LocalEngine)
     forced = settings.verdict == "argmax"
     if forced and not local:
-        raise ValueError("verdict 'argmax' needs a local engine (transformers or vllm) to force the verdict line")
+        raise ValueError(
+            "verdict 'argmax' needs a local engine (transformers or vllm) to force the verdict line"
+        )
 
     if forced and mode == NON_REASONING:
-        completions = [None] * len(conversations)  # nothing to write before the forced verdict line
+        completions = [None] * len(
+            conversations
+        )  # nothing to write before the forced verdict line
     else:
-        sampling = with_stop(settings.sampling, THINK_CLOSE) if forced else settings.sampling
+        sampling = (
+            with_stop(settings.sampling, THINK_CLOSE) if forced else settings.sampling
+        )
         completions = engine.complete(conversations, sampling, mode)
 
     records = []
     for completion in completions:
         if completion is None:
-            records.append({"reasoning": None, "answer": "", "finished": True, "n_tokens": 0, "thinking_closed": True,
-                            "parsed": None})
+            records.append(
+                {
+                    "reasoning": None,
+                    "answer": "",
+                    "finished": True,
+                    "n_tokens": 0,
+                    "thinking_closed": True,
+                    "parsed": None,
+                }
+            )
             continue
         parsed = parse_verdict(completion.text, mode, completion.reasoning, fmt)
-        records.append({
-            "reasoning": parsed.reasoning,
-            "answer": parsed.answer,
-            "finished": completion.finished,
-            "n_tokens": completion.n_tokens,
-            "thinking_closed": parsed.thinking_closed,
-            "parsed": parsed.score,
-        })
+        records.append(
+            {
+                "reasoning": parsed.reasoning,
+                "answer": parsed.answer,
+                "finished": completion.finished,
+                "n_tokens": completion.n_tokens,
+                "thinking_closed": parsed.thinking_closed,
+                "parsed": parsed.score,
+            }
+        )
 
     if local:
-        raw = engine.score_probs(conversations, mode, [r["reasoning"] for r in records], fmt)
+        raw = engine.score_probs(
+            conversations, mode, [r["reasoning"] for r in records], fmt
+        )
     else:
         raw = [score_probs_from_logprobs(c.text, c.logprobs, fmt) for c in completions]
     tokenizer = getattr(engine, "tokenizer", None)
     for record, probs in zip(records, raw):
         dist = renormalise(probs, fmt) if probs is not None else None
-        record["verdict_mass"] = float(sum(probs[x] for x in fmt.labels)) if probs is not None else None
+        record["verdict_mass"] = (
+            float(sum(probs[x] for x in fmt.labels)) if probs is not None else None
+        )
         record["dist"] = dist
         if forced:
-            record["verdict"] = fmt.labels[max(range(len(dist)), key=dist.__getitem__)] if dist else None
+            record["verdict"] = (
+                fmt.labels[max(range(len(dist)), key=dist.__getitem__)]
+                if dist
+                else None
+            )
         else:
             record["verdict"] = record["parsed"]
         record["valid"] = record["verdict"] is not None
@@ -90,12 +132,17 @@ def judge_verdicts(engine, conversations: list[list[dict]], settings: JudgeSetti
         # usable: no verdict line (parsed), or thinking that never closed (forced). A forced
         # non-reasoning verdict writes nothing of its own: not observed.
         if forced:
-            record["malformed"] = None if mode == NON_REASONING else not record["thinking_closed"]
+            record["malformed"] = (
+                None if mode == NON_REASONING else not record["thinking_closed"]
+            )
         else:
             record["malformed"] = record["parsed"] is None
         if mode == REASONING and record["reasoning"] is not None:
-            record["thinking_tokens"] = (len(tokenizer.encode(record["reasoning"], add_special_tokens=False))
-                                         if tokenizer is not None else record["n_tokens"])
+            record["thinking_tokens"] = (
+                len(tokenizer.encode(record["reasoning"], add_special_tokens=False))
+                if tokenizer is not None
+                else record["n_tokens"]
+            )
         else:
             record["thinking_tokens"] = 0
     n_invalid = sum(not r["valid"] for r in records)
@@ -104,15 +151,23 @@ def judge_verdicts(engine, conversations: list[list[dict]], settings: JudgeSetti
     return records
 
 
-def judge_pointwise(engine, instructions: list[str], responses: list[str], settings: JudgeSettings,
-                    rubrics: list[str | None] | None = None, wording: str = "study") -> list[dict]:
+def judge_pointwise(
+    engine,
+    instructions: list[str],
+    responses: list[str],
+    settings: JudgeSettings,
+    rubrics: list[str | None] | None = None,
+    wording: str = "study",
+) -> list[dict]:
     """Scores 0..9 of (instruction, response): score, parsed_score, probs, expected_score, trace.
     `wording` picks another wording of the prompt (prompts.WORDINGS), for the robustness check."""
     if len(instructions) != len(responses):
         raise ValueError("instructions and responses differ in length")
     rubrics = rubrics or [None] * len(instructions)
-    conversations = [judge_messages(POINTWISE, settings.mode, i, [r], rb, wording)
-                     for i, r, rb in zip(instructions, responses, rubrics)]
+    conversations = [
+        judge_messages(POINTWISE, settings.mode, i, [r], rb, wording)
+        for i, r, rb in zip(instructions, responses, rubrics)
+    ]
     records = judge_verdicts(engine, conversations, settings, POINTWISE)
     for r in records:
         dist = r.pop("dist")
@@ -123,14 +178,22 @@ def judge_pointwise(engine, instructions: list[str], responses: list[str], setti
     return records
 
 
-def judge_pairwise(engine, instructions: list[str], firsts: list[str], seconds: list[str], settings: JudgeSettings,
-                   rubrics: list[str | None] | None = None) -> list[dict]:
+def judge_pairwise(
+    engine,
+    instructions: list[str],
+    firsts: list[str],
+    seconds: list[str],
+    settings: JudgeSettings,
+    rubrics: list[str | None] | None = None,
+) -> list[dict]:
     """Choices between two responses: choice (1 or 2), parsed_choice, p_second, trace."""
     if not len(instructions) == len(firsts) == len(seconds):
         raise ValueError("instructions and the two response lists differ in length")
     rubrics = rubrics or [None] * len(instructions)
-    conversations = [judge_messages(PAIRWISE, settings.mode, i, [a, b], rb)
-                     for i, a, b, rb in zip(instructions, firsts, seconds, rubrics)]
+    conversations = [
+        judge_messages(PAIRWISE, settings.mode, i, [a, b], rb)
+        for i, a, b, rb in zip(instructions, firsts, seconds, rubrics)
+    ]
     records = judge_verdicts(engine, conversations, settings, PAIRWISE)
     for r in records:
         dist = r.pop("dist")
@@ -140,19 +203,57 @@ def judge_pairwise(engine, instructions: list[str], firsts: list[str], seconds: 
     return records
 
 
-def keep_matching(rows: list[dict], reference: list[dict], field: str = "score") -> list[dict]:
+def keep_matching(
+    rows: list[dict], reference: list[dict], field: str = "score"
+) -> list[dict]:
     """The valid verdicts whose `field` (score or choice) equals the reference verdict's, key by key."""
     ref = {r["key"]: r[field] for r in reference if r["valid"]}
-    return [r for r in rows if r["valid"] and r["key"] in ref and r[field] == ref[r["key"]]]
+    return [
+        r for r in rows if r["valid"] and r["key"] in ref and r[field] == ref[r["key"]]
+    ]
 
 
-def judge_examples(engine, examples: list[dict], settings: JudgeSettings, fmt: VerdictFormat) -> list[dict]:
+def judge_examples(
+    engine, examples: list[dict], settings: JudgeSettings, fmt: VerdictFormat
+) -> list[dict]:
     """Verdicts on gold examples (data.gold_examples), each with `label` = its score or choice."""
     instructions = [e["instruction"] for e in examples]
     rubrics = [e.get("rubric") for e in examples]
     if fmt is PAIRWISE:
-        records = judge_pairwise(engine, instructions, [e["responses"][0] for e in examples],
-                                 [e["responses"][1] for e in examples], settings, rubrics)
+        records = judge_pairwise(
+            engine,
+            instructions,
+            [e["responses"][0] for e in examples],
+            [e["responses"][1] for e in examples],
+            settings,
+            rubrics,
+        )
         return [{**r, "label": r["choice"]} for r in records]
-    records = judge_pointwise(engine, instructions, [e["responses"][0] for e in examples], settings, rubrics)
+    records = judge_pointwise(
+        engine, instructions, [e["responses"][0] for e in examples], settings, rubrics
+    )
     return [{**r, "label": r["score"]} for r in records]
+
+
+def judge_both_orders(
+    engine,
+    instructions: list[str],
+    candidates: list[str],
+    opponents: list[str],
+    settings: JudgeSettings,
+    rubrics: list[str | None] | None = None,
+) -> list[tuple[dict, dict]]:
+    """Each candidate against its opponent in two pairwise games, positions swapped: the first
+    game shows the candidate first, the second shows it second. One batch for all games."""
+    n = len(instructions)
+    if not n == len(candidates) == len(opponents):
+        raise ValueError("instructions, candidates and opponents differ in length")
+    verdicts = judge_pairwise(
+        engine,
+        instructions * 2,
+        candidates + opponents,
+        opponents + candidates,
+        settings,
+        rubrics * 2 if rubrics else None,
+    )
+    return list(zip(verdicts[:n], verdicts[n:]))

@@ -27,8 +27,12 @@ class Named(list):
 
     def __init__(self, items: list, named: dict):
         super().__init__(items)
+        self._named = dict(named)
         for name, value in named.items():
             setattr(self, name, value)
+
+    def items(self):
+        return self._named.items()
 
 
 class Job:
@@ -47,8 +51,13 @@ class Job:
 
 
 def _named(container) -> dict:
-    return {"items": [str(x) for x in container],
-            "named": {k: (list(map(str, v)) if isinstance(v, list) else str(v)) for k, v in container.items()}}
+    return {
+        "items": [str(x) for x in container],
+        "named": {
+            k: (list(map(str, v)) if isinstance(v, list) else str(v))
+            for k, v in container.items()
+        },
+    }
 
 
 def job_spec(snakemake, launched: dict | None = None) -> dict:
@@ -69,11 +78,27 @@ def is_child() -> bool:
     return os.environ.get(CHILD) == "1"
 
 
-def accelerate_command(job_file: Path, num_processes: int, mixed_precision: str = "bf16",
-                       config_file: str | None = None, cpu: bool = False) -> list[str]:
+def accelerate_command(
+    job_file: Path,
+    num_processes: int,
+    mixed_precision: str = "bf16",
+    config_file: str | None = None,
+    cpu: bool = False,
+) -> list[str]:
     """`accelerate launch` of this module on one machine; `config_file` for DeepSpeed / FSDP."""
-    command = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(num_processes),
-               "--num_machines", "1", "--mixed_precision", mixed_precision, "--dynamo_backend", "no"]
+    command = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--num_processes",
+        str(num_processes),
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        mixed_precision,
+        "--dynamo_backend",
+        "no",
+    ]
     if num_processes > 1:
         # One process per device through torch.distributed; on a CPU-only machine (`cpu`) the
         # trainers run with use_cpu and talk over gloo, which tests the launch path without GPUs.
@@ -83,8 +108,15 @@ def accelerate_command(job_file: Path, num_processes: int, mixed_precision: str 
     return command + ["-m", "judgerl.launch", str(job_file)]
 
 
-def relaunch(snakemake, script: str | Path, work: Path, num_processes: int, gpus: list[str] | None,
-             launched: dict | None = None, **accelerate) -> None:
+def relaunch(
+    snakemake,
+    script: str | Path,
+    work: Path,
+    num_processes: int,
+    gpus: list[str] | None,
+    launched: dict | None = None,
+    **accelerate,
+) -> None:
     """Run `script` under `accelerate launch` on `gpus`; raise if any process fails."""
     work.mkdir(parents=True, exist_ok=True)
     job_file = work / "job.json"
@@ -92,14 +124,23 @@ def relaunch(snakemake, script: str | Path, work: Path, num_processes: int, gpus
     spec["script"] = str(Path(script).resolve())
     job_file.write_text(json.dumps(spec, indent=1))
     env = dict(os.environ, **{CHILD: "1"})
-    env["PYTHONPATH"] = os.pathsep.join(p for p in [snakemake.scriptdir, env.get("PYTHONPATH")] if p)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in [snakemake.scriptdir, env.get("PYTHONPATH")] if p
+    )
     if gpus is not None:
         env["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
     command = accelerate_command(job_file, num_processes, **accelerate)
-    log.info("launching %d trainer processes on GPUs %s: %s", num_processes, gpus, " ".join(command))
+    log.info(
+        "launching %d trainer processes on GPUs %s: %s",
+        num_processes,
+        gpus,
+        " ".join(command),
+    )
     done = subprocess.run(command, env=env)
     if done.returncode != 0:
-        raise RuntimeError(f"the launched trainer failed with exit code {done.returncode}; see the log above")
+        raise RuntimeError(
+            f"the launched trainer failed with exit code {done.returncode}; see the log above"
+        )
 
 
 def trainer_gpus(processes: int, reserved: int = 0) -> list[str] | None:
@@ -117,22 +158,35 @@ def run(snakemake, script: str, train, settings: dict | None, work: Path) -> Non
     """
     settings = settings or {}
     if is_child():
-        log.info("trainer process %s of %s", os.environ.get("RANK", "?"), os.environ.get("WORLD_SIZE", "?"))
+        log.info(
+            "trainer process %s of %s",
+            os.environ.get("RANK", "?"),
+            os.environ.get("WORLD_SIZE", "?"),
+        )
         train(snakemake.launched)
         return
     processes = int(settings.get("processes", 1))
     if processes <= 1:
         train({})
         return
-    relaunch(snakemake, Path(snakemake.scriptdir) / script, work, processes, trainer_gpus(processes),
-             cpu=bool(settings.get("cpu", False)), config_file=settings.get("accelerate_config"),
-             mixed_precision=settings.get("mixed_precision", "bf16"))
+    relaunch(
+        snakemake,
+        Path(snakemake.scriptdir) / script,
+        work,
+        processes,
+        trainer_gpus(processes),
+        cpu=bool(settings.get("cpu", False)),
+        config_file=settings.get("accelerate_config"),
+        mixed_precision=settings.get("mixed_precision", "bf16"),
+    )
 
 
 def main(job_file: str) -> None:
     spec = json.loads(Path(job_file).read_text())
     sys.path.insert(0, spec["scriptdir"])
-    runpy.run_path(spec["script"], init_globals={"snakemake": Job(spec)}, run_name="__main__")
+    runpy.run_path(
+        spec["script"], init_globals={"snakemake": Job(spec)}, run_name="__main__"
+    )
 
 
 if __name__ == "__main__":

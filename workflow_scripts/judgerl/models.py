@@ -37,12 +37,17 @@ def prepare(spec: dict, output: str | Path) -> None:
         folder = _wheel_folder(spec["package"])
         kwargs = {"gguf_file": spec["file"]}
         if not (folder / spec["file"]).exists():
-            raise FileNotFoundError(f"{folder / spec['file']} not found in package {spec['package']}")
+            raise FileNotFoundError(
+                f"{folder / spec['file']} not found in package {spec['package']}"
+            )
         origin = str(folder)
     elif source == "hub":
         from huggingface_hub import snapshot_download
 
-        origin, kwargs = snapshot_download(spec["hub_id"], revision=spec.get("revision")), {}
+        origin, kwargs = (
+            snapshot_download(spec["hub_id"], revision=spec.get("revision")),
+            {},
+        )
     elif source == "local":
         origin, kwargs = spec["path"], {}
         if not Path(origin).is_dir():
@@ -72,7 +77,13 @@ def prepare(spec: dict, output: str | Path) -> None:
     with atomic_path(output) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-    log.info("prepared %s (%s, %.1fM parameters) at %s", origin, source, model.num_parameters() / 1e6, output)
+    log.info(
+        "prepared %s (%s, %.1fM parameters) at %s",
+        origin,
+        source,
+        model.num_parameters() / 1e6,
+        output,
+    )
 
 
 def torch_dtype(name: str):

@@ -32,7 +32,9 @@ def completion_text(completion) -> str:
     """TRL passes plain strings, or a list of chat messages for conversational prompts."""
     if isinstance(completion, str):
         return completion
-    return "".join(m.get("content", "") for m in completion if m.get("role") == "assistant")
+    return "".join(
+        m.get("content", "") for m in completion if m.get("role") == "assistant"
+    )
 
 
 class JudgeAccuracyReward:
@@ -44,11 +46,18 @@ class JudgeAccuracyReward:
     def __init__(self, mode: str, fmt: VerdictFormat = POINTWISE):
         self.mode, self.fmt = mode, fmt
 
-    def __call__(self, prompts, completions, gold_label, log_metric=None, **_) -> list[float]:
-        labels = [parse_verdict(completion_text(c), self.mode, fmt=self.fmt).score for c in completions]
+    def __call__(
+        self, prompts, completions, gold_label, log_metric=None, **_
+    ) -> list[float]:
+        labels = [
+            parse_verdict(completion_text(c), self.mode, fmt=self.fmt).score
+            for c in completions
+        ]
         rewards = [verdict_reward(self.fmt, s, g) for s, g in zip(labels, gold_label)]
         if log_metric is not None:
-            log_metric("judge/invalid_rate", sum(s is None for s in labels) / len(labels))
+            log_metric(
+                "judge/invalid_rate", sum(s is None for s in labels) / len(labels)
+            )
         return rewards
 
 
@@ -70,8 +79,13 @@ class JudgeAsReward:
 
     __name__ = "judge_expected_score"
 
-    def __init__(self, engine, settings: JudgeSettings, log_path: str | Path | None = None,
-                 invalid_reward: float = 0.0):
+    def __init__(
+        self,
+        engine,
+        settings: JudgeSettings,
+        log_path: str | Path | None = None,
+        invalid_reward: float = 0.0,
+    ):
         self.engine, self.settings = engine, settings
         self.log_path = Path(log_path) if log_path else None
         self.invalid_reward = invalid_reward
@@ -82,11 +96,25 @@ class JudgeAsReward:
             return float(verdict["expected_score"])
         return float(verdict["score"]) if verdict["valid"] else self.invalid_reward
 
-    def __call__(self, prompts, completions, instruction, id=None, rubric=None, trainer_state=None, log_metric=None,
-                 **_):
+    def __call__(
+        self,
+        prompts,
+        completions,
+        instruction,
+        id=None,
+        rubric=None,
+        trainer_state=None,
+        log_metric=None,
+        **_,
+    ):
         answers = [completion_text(c) for c in completions]
-        verdicts = judge_pointwise(self.engine, list(instruction), answers, self.settings,
-                                   list(rubric) if rubric is not None else None)
+        verdicts = judge_pointwise(
+            self.engine,
+            list(instruction),
+            answers,
+            self.settings,
+            list(rubric) if rubric is not None else None,
+        )
         rewards = [self.reward_of(v) for v in verdicts]
         self.calls += len(verdicts)
         if log_metric is not None:
@@ -95,11 +123,22 @@ class JudgeAsReward:
             for name, value in score_distribution(verdicts).items():
                 log_metric(name, value)
         step = _step(trainer_state)
-        _append_jsonl(self.log_path, [
-            {"step": step, "id": id[k] if id is not None else None, "instruction": instruction[k],
-             "completion": answer, "reward": reward, **verdict}
-            for k, (answer, verdict, reward) in enumerate(zip(answers, verdicts, rewards))
-        ])
+        _append_jsonl(
+            self.log_path,
+            [
+                {
+                    "step": step,
+                    "id": id[k] if id is not None else None,
+                    "instruction": instruction[k],
+                    "completion": answer,
+                    "reward": reward,
+                    **verdict,
+                }
+                for k, (answer, verdict, reward) in enumerate(
+                    zip(answers, verdicts, rewards)
+                )
+            ],
+        )
         return rewards
 
 
@@ -112,7 +151,10 @@ def malformed_rate(verdicts: list[dict]) -> float:
 def score_distribution(verdicts: list[dict]) -> dict[str, float]:
     """The judge's score distribution over one batch: the share of each valid score 0..9."""
     valid = [v["score"] for v in verdicts if v["valid"]]
-    return {f"judge/score_{x}": (valid.count(x) / len(valid) if valid else 0.0) for x in range(10)}
+    return {
+        f"judge/score_{x}": (valid.count(x) / len(valid) if valid else 0.0)
+        for x in range(10)
+    }
 
 
 class PairwiseJudgeReward:
@@ -121,9 +163,17 @@ class PairwiseJudgeReward:
 
     __name__ = "judge_win_rate"
 
-    def __init__(self, engine, settings: JudgeSettings, group_size: int, log_path: str | Path | None = None):
+    def __init__(
+        self,
+        engine,
+        settings: JudgeSettings,
+        group_size: int,
+        log_path: str | Path | None = None,
+    ):
         if group_size < 2:
-            raise ValueError("a pairwise reward needs groups of at least two rollouts (num_generations >= 2)")
+            raise ValueError(
+                "a pairwise reward needs groups of at least two rollouts (num_generations >= 2)"
+            )
         self.engine, self.settings, self.group_size = engine, settings, group_size
         self.log_path = Path(log_path) if log_path else None
         self.calls = 0
@@ -132,24 +182,44 @@ class PairwiseJudgeReward:
         """TRL lays out each prompt's rollouts next to each other; check it rather than assume it."""
         g = self.group_size
         if len(ids) % g:
-            raise ValueError(f"a reward batch of {len(ids)} rollouts does not split into groups of {g}; make "
-                             "per_device_train_batch_size a multiple of num_generations for a pairwise reward")
+            raise ValueError(
+                f"a reward batch of {len(ids)} rollouts does not split into groups of {g}; make "
+                "per_device_train_batch_size a multiple of num_generations for a pairwise reward"
+            )
         groups = [list(range(start, start + g)) for start in range(0, len(ids), g)]
         for group in groups:
             if len({ids[k] for k in group}) != 1:
-                raise ValueError("rollouts of one prompt are not contiguous in the reward batch; a pairwise "
-                                 "reward needs each group whole on one process")
+                raise ValueError(
+                    "rollouts of one prompt are not contiguous in the reward batch; a pairwise "
+                    "reward needs each group whole on one process"
+                )
         return groups
 
-    def __call__(self, prompts, completions, instruction, id=None, rubric=None, trainer_state=None, log_metric=None,
-                 **_):
+    def __call__(
+        self,
+        prompts,
+        completions,
+        instruction,
+        id=None,
+        rubric=None,
+        trainer_state=None,
+        log_metric=None,
+        **_,
+    ):
         answers = [completion_text(c) for c in completions]
         groups = self.groups(list(id) if id is not None else list(instruction))
         pairs = [(a, b) for group in groups for a in group for b in group if a != b]
-        verdicts = judge_pairwise(self.engine, [instruction[a] for a, _ in pairs], [answers[a] for a, _ in pairs],
-                                  [answers[b] for _, b in pairs], self.settings,
-                                  [rubric[a] for a, _ in pairs] if rubric is not None else None)
-        outcome = {pair: {1: 1.0, 2: 0.0}.get(v["choice"]) for pair, v in zip(pairs, verdicts)}
+        verdicts = judge_pairwise(
+            self.engine,
+            [instruction[a] for a, _ in pairs],
+            [answers[a] for a, _ in pairs],
+            [answers[b] for _, b in pairs],
+            self.settings,
+            [rubric[a] for a, _ in pairs] if rubric is not None else None,
+        )
+        outcome = {
+            pair: {1: 1.0, 2: 0.0}.get(v["choice"]) for pair, v in zip(pairs, verdicts)
+        }
         rewards = [0.0] * len(answers)
         for group in groups:
             matrix = [[None if a == b else outcome[a, b] for b in group] for a in group]
@@ -159,15 +229,40 @@ class PairwiseJudgeReward:
         if log_metric is not None:
             log_metric("judge/malformed_rate", malformed_rate(verdicts))
             log_metric("judge/calls", float(len(verdicts)))
-            log_metric("judge/first_preferred", sum(v["choice"] == 1 for v in verdicts) / len(verdicts))
+            log_metric(
+                "judge/first_preferred",
+                sum(v["choice"] == 1 for v in verdicts) / len(verdicts),
+            )
         step = _step(trainer_state)
         key = (lambda k: id[k]) if id is not None else (lambda k: None)
-        _append_jsonl(self.log_path, [
-            *({"kind": "pair", "step": step, "id": key(a), "first": a, "second": b, **v}
-              for (a, b), v in zip(pairs, verdicts)),
-            *({"kind": "rollout", "step": step, "id": key(k), "index": k, "instruction": instruction[k],
-               "completion": answers[k], "reward": rewards[k]} for k in range(len(answers))),
-        ])
+        _append_jsonl(
+            self.log_path,
+            [
+                *(
+                    {
+                        "kind": "pair",
+                        "step": step,
+                        "id": key(a),
+                        "first": a,
+                        "second": b,
+                        **v,
+                    }
+                    for (a, b), v in zip(pairs, verdicts)
+                ),
+                *(
+                    {
+                        "kind": "rollout",
+                        "step": step,
+                        "id": key(k),
+                        "index": k,
+                        "instruction": instruction[k],
+                        "completion": answers[k],
+                        "reward": rewards[k],
+                    }
+                    for k in range(len(answers))
+                ),
+            ],
+        )
         return rewards
 
 
@@ -181,8 +276,14 @@ class KLToInitial:
 
     __name__ = "kl_to_initial"
 
-    def __init__(self, reference_model, tokenizer, temperature: float = 1.0, autocast_dtype=None):
-        self.reference, self.tokenizer, self.temperature = reference_model, tokenizer, temperature
+    def __init__(
+        self, reference_model, tokenizer, temperature: float = 1.0, autocast_dtype=None
+    ):
+        self.reference, self.tokenizer, self.temperature = (
+            reference_model,
+            tokenizer,
+            temperature,
+        )
         # The trainer runs its model under mixed-precision autocast (accelerate wraps its forward);
         # the reference must compute the same way, or the KL of the initial policy is not zero.
         self.autocast_dtype = autocast_dtype
@@ -192,25 +293,40 @@ class KLToInitial:
     def prompt_ids(self, prompt) -> list[int]:
         if isinstance(prompt, str):
             return self.tokenizer.encode(prompt, add_special_tokens=False)
-        text = self.tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
+        text = self.tokenizer.apply_chat_template(
+            prompt, tokenize=False, add_generation_prompt=True
+        )
         return self.tokenizer.encode(text, add_special_tokens=False)
 
     def _logps(self, model, input_ids, attention_mask, starts, lengths):
         import torch
 
         device = next(model.parameters()).device
-        with torch.autocast(device.type, dtype=self.autocast_dtype or torch.float32,
-                            enabled=self.autocast_dtype is not None):
-            logits = model(input_ids=input_ids.to(device), attention_mask=attention_mask.to(device)).logits.float()
+        with torch.autocast(
+            device.type,
+            dtype=self.autocast_dtype or torch.float32,
+            enabled=self.autocast_dtype is not None,
+        ):
+            logits = model(
+                input_ids=input_ids.to(device), attention_mask=attention_mask.to(device)
+            ).logits.float()
         logps = torch.log_softmax(logits[:, :-1] / self.temperature, dim=-1)
-        taken = logps.gather(-1, input_ids[:, 1:].to(device).unsqueeze(-1)).squeeze(-1).cpu()
-        return [taken[k, s - 1 : s - 1 + n] for k, (s, n) in enumerate(zip(starts, lengths))]
+        taken = (
+            logps.gather(-1, input_ids[:, 1:].to(device).unsqueeze(-1))
+            .squeeze(-1)
+            .cpu()
+        )
+        return [
+            taken[k, s - 1 : s - 1 + n] for k, (s, n) in enumerate(zip(starts, lengths))
+        ]
 
     def __call__(self, prompts, completions, completion_ids, **_):
         import torch
 
         if self.policy is None:
-            raise RuntimeError("KLToInitial.policy is not set; assign the trainer's model after building the trainer")
+            raise RuntimeError(
+                "KLToInitial.policy is not set; assign the trainer's model after building the trainer"
+            )
         seqs, starts, lengths = [], [], []
         for prompt, ids in zip(prompts, completion_ids):
             head = self.prompt_ids(prompt)
@@ -239,7 +355,9 @@ def round_robin_rewards(outcomes: list[list[float | None]]) -> tuple[list[float]
     """
     g = len(outcomes)
     if g < 2 or any(len(row) != g for row in outcomes):
-        raise ValueError("outcomes must be a square matrix over a group of at least two rollouts")
+        raise ValueError(
+            "outcomes must be a square matrix over a group of at least two rollouts"
+        )
     invalid = sum(outcomes[i][j] is None for i in range(g) for j in range(g) if i != j)
 
     def value(x):
@@ -247,12 +365,18 @@ def round_robin_rewards(outcomes: list[list[float | None]]) -> tuple[list[float]
 
     rewards = []
     for i in range(g):
-        wins = [(value(outcomes[i][j]) + 1.0 - value(outcomes[j][i])) / 2 for j in range(g) if j != i]
+        wins = [
+            (value(outcomes[i][j]) + 1.0 - value(outcomes[j][i])) / 2
+            for j in range(g)
+            if j != i
+        ]
         rewards.append(sum(wins) / len(wins))
     return rewards, invalid
 
 
-def both_order_wins(choice_shown_first: int | None, choice_shown_second: int | None) -> float:
+def both_order_wins(
+    choice_shown_first: int | None, choice_shown_second: int | None
+) -> float:
     """An answer's wins against one opponent over the two games with positions swapped: the first
     game shows the answer first, the second shows it second. An invalid verdict is half a game."""
     first = {1: 1.0, 2: 0.0}.get(choice_shown_first, 0.5)

@@ -1,11 +1,25 @@
-"""What every rule script does first: send output to the rule's log, set threads and seeds."""
+"""What every rule script does first: send output to the rule's log, save its job, set threads
+and seeds; and how a script finds its job, from Snakemake or from a saved job file.
+
+Every rule script is `main(snakemake)` plus
+
+    if __name__ == "__main__":
+        main(runtime.current_job(globals()))
+
+so Snakemake runs it with its own `snakemake` object, and a person reruns one job on its own,
+for debugging, from the job file saved beside the job's log:
+
+    python workflow_scripts/<script>.py logs/<rule>/<job>.job.json
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
 import sys
+from pathlib import Path
 
 log = logging.getLogger("judgerl")
 
@@ -13,6 +27,7 @@ log = logging.getLogger("judgerl")
 def setup(snakemake, seed: int | None = None) -> None:
     """Route stdout, stderr and logging to the rule's log file; pin threads and seeds."""
     if snakemake.log:
+        save_job(snakemake)
         stream = open(snakemake.log[0], "a", buffering=1)  # noqa: SIM115 - lives as long as the job
         sys.stdout = sys.stderr = stream
     logging.basicConfig(
@@ -40,3 +55,31 @@ def set_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def job_file(log_path: str | Path) -> Path:
+    """Where a job is saved: beside its log, `<log name>.job.json`."""
+    return Path(log_path).with_suffix(".job.json")
+
+
+def save_job(snakemake) -> Path:
+    from judgerl.files import write_json
+    from judgerl.launch import job_spec
+
+    path = job_file(snakemake.log[0])
+    write_json(path, job_spec(snakemake, getattr(snakemake, "launched", None)))
+    return path
+
+
+def current_job(namespace: dict):
+    """The job a rule script runs: Snakemake's `snakemake` object when Snakemake (or the launcher)
+    runs it, else the saved job file named on the command line."""
+    if "snakemake" in namespace:
+        return namespace["snakemake"]
+    from judgerl.launch import Job
+
+    if len(sys.argv) != 2 or not Path(sys.argv[1]).is_file():
+        raise SystemExit(
+            f"usage: python {sys.argv[0]} <job file>  (logs/<rule>/<job>.job.json)"
+        )
+    return Job(json.loads(Path(sys.argv[1]).read_text()))

@@ -32,23 +32,48 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def split_gpus(visible: str | None, trainer: int, judge: int) -> tuple[list[str], list[str]]:
+def split_gpus(
+    visible: str | None, trainer: int, judge: int
+) -> tuple[list[str], list[str]]:
     """Split a job's GPUs (CUDA_VISIBLE_DEVICES) into the trainer's first, then the judge server's."""
     devices = [d for d in (visible or "").split(",") if d.strip()]
     if len(devices) < trainer + judge:
-        raise EngineError(f"the job sees {len(devices)} GPUs ({visible!r}) but needs {trainer} for the trainer "
-                          f"and {judge} for the judge server; raise the rule's gpu resource (resources.<rule>.gpu)")
+        raise EngineError(
+            f"the job sees {len(devices)} GPUs ({visible!r}) but needs {trainer} for the trainer "
+            f"and {judge} for the judge server; raise the rule's gpu resource (resources.<rule>.gpu)"
+        )
     return devices[:trainer], devices[trainer : trainer + judge]
 
 
-def vllm_serve_command(model_dir: str | Path, port: int, tensor_parallel_size: int = 1,
-                       gpu_memory_utilization: float = 0.9, max_model_len: int | None = None,
-                       dtype: str = "bfloat16", extra_args: list[str] | None = None) -> list[str]:
-    command = ["vllm", "serve", str(model_dir), "--host", "127.0.0.1", "--port", str(port),
-               "--served-model-name", "judge", "--dtype", dtype,
-               "--tensor-parallel-size", str(tensor_parallel_size),
-               "--gpu-memory-utilization", str(gpu_memory_utilization), "--max-logprobs", "20",
-               "--disable-log-requests"]
+def vllm_serve_command(
+    model_dir: str | Path,
+    port: int,
+    tensor_parallel_size: int = 1,
+    gpu_memory_utilization: float = 0.9,
+    max_model_len: int | None = None,
+    dtype: str = "bfloat16",
+    extra_args: list[str] | None = None,
+) -> list[str]:
+    command = [
+        "vllm",
+        "serve",
+        str(model_dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--served-model-name",
+        "judge",
+        "--dtype",
+        dtype,
+        "--tensor-parallel-size",
+        str(tensor_parallel_size),
+        "--gpu-memory-utilization",
+        str(gpu_memory_utilization),
+        "--max-logprobs",
+        "20",
+        "--disable-log-requests",
+    ]
     if max_model_len:
         command += ["--max-model-len", str(max_model_len)]
     return command + list(extra_args or [])
@@ -57,8 +82,15 @@ def vllm_serve_command(model_dir: str | Path, port: int, tensor_parallel_size: i
 class JudgeServer:
     """A server process started on given GPUs, health-checked, and stopped on exit."""
 
-    def __init__(self, command: list[str], port: int, log_path: str | Path, gpus: list[str] | None = None,
-                 startup_timeout_s: float = 1800.0, poll_s: float = 2.0):
+    def __init__(
+        self,
+        command: list[str],
+        port: int,
+        log_path: str | Path,
+        gpus: list[str] | None = None,
+        startup_timeout_s: float = 1800.0,
+        poll_s: float = 2.0,
+    ):
         self.command, self.port, self.log_path = command, port, Path(log_path)
         self.gpus, self.startup_timeout_s, self.poll_s = gpus, startup_timeout_s, poll_s
         self.process: subprocess.Popen | None = None
@@ -67,7 +99,9 @@ class JudgeServer:
     def log_tail(self, lines: int = 30) -> str:
         if not self.log_path.exists():
             return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return "\n".join(
+            self.log_path.read_text(errors="replace").splitlines()[-lines:]
+        )
 
     def start(self) -> JudgeServer:
         import httpx
@@ -78,17 +112,29 @@ class JudgeServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as out:
             # Its own process group: stopping the server stops its workers too.
-            self.process = subprocess.Popen(self.command, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                            start_new_session=True)
-        log.info("judge server pid %d on GPUs %s: %s", self.process.pid, self.gpus, " ".join(self.command))
+            self.process = subprocess.Popen(
+                self.command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
+        log.info(
+            "judge server pid %d on GPUs %s: %s",
+            self.process.pid,
+            self.gpus,
+            " ".join(self.command),
+        )
         deadline = time.monotonic() + self.startup_timeout_s
         health = f"http://127.0.0.1:{self.port}/health"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 code = self.process.returncode
                 self.process = None
-                raise EngineError(f"the judge server exited with code {code} before it was ready; "
-                                  f"its log ({self.log_path}) ends with:\n{self.log_tail()}")
+                raise EngineError(
+                    f"the judge server exited with code {code} before it was ready; "
+                    f"its log ({self.log_path}) ends with:\n{self.log_tail()}"
+                )
             try:
                 if httpx.get(health, timeout=5.0).status_code == 200:
                     log.info("judge server ready at %s", self.base_url)
@@ -97,8 +143,10 @@ class JudgeServer:
                 pass
             time.sleep(self.poll_s)
         self.stop()
-        raise EngineError(f"the judge server did not answer {health} within {self.startup_timeout_s:.0f} s; "
-                          f"its log ({self.log_path}) ends with:\n{self.log_tail()}")
+        raise EngineError(
+            f"the judge server did not answer {health} within {self.startup_timeout_s:.0f} s; "
+            f"its log ({self.log_path}) ends with:\n{self.log_tail()}"
+        )
 
     def stop(self, grace_s: float = 30.0) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -126,28 +174,56 @@ class ServedJudgeEngine(LocalEngine):
 
     TOP_LOGPROBS = 20
 
-    def __init__(self, base_url: str, tokenizer, model: str = "judge", chat_template_kwargs: dict | None = None,
-                 max_concurrency: int = 64, timeout_s: float = 600.0, max_retries: int = 3):
+    def __init__(
+        self,
+        base_url: str,
+        tokenizer,
+        model: str = "judge",
+        chat_template_kwargs: dict | None = None,
+        max_concurrency: int = 64,
+        timeout_s: float = 600.0,
+        max_retries: int = 3,
+    ):
         import httpx
 
         self.httpx = httpx
         self.url = base_url.rstrip("/") + "/completions"
         self.tokenizer, self.model = tokenizer, model
         self.chat_template_kwargs = chat_template_kwargs or {}
-        self.max_concurrency, self.timeout_s, self.max_retries = max_concurrency, timeout_s, max_retries
+        self.max_concurrency, self.timeout_s, self.max_retries = (
+            max_concurrency,
+            timeout_s,
+            max_retries,
+        )
 
     def _post(self, client, body: dict) -> dict:
-        return post_json(client, self.url, body, timeout_s=self.timeout_s, max_retries=self.max_retries)
+        return post_json(
+            client,
+            self.url,
+            body,
+            timeout_s=self.timeout_s,
+            max_retries=self.max_retries,
+        )
 
     def _map(self, bodies: list[dict]) -> list[dict]:
-        with self.httpx.Client() as client, ThreadPoolExecutor(self.max_concurrency) as pool:
+        with (
+            self.httpx.Client() as client,
+            ThreadPoolExecutor(self.max_concurrency) as pool,
+        ):
             return list(pool.map(lambda b: self._post(client, b), bodies))
 
-    def _generate(self, prompts: list[str], sampling: Sampling) -> list[tuple[str, bool, int]]:
+    def _generate(
+        self, prompts: list[str], sampling: Sampling
+    ) -> list[tuple[str, bool, int]]:
         bodies = []
         for prompt in prompts:
-            body = {"model": self.model, "prompt": prompt, "max_tokens": sampling.max_tokens,
-                    "temperature": sampling.temperature, "top_p": sampling.top_p}
+            body = {
+                "model": self.model,
+                "prompt": prompt,
+                "max_tokens": sampling.max_tokens,
+                "temperature": sampling.temperature,
+                "top_p": sampling.top_p,
+            }
             if sampling.top_k > 0:
                 body["top_k"] = sampling.top_k
             if sampling.stop:
@@ -159,13 +235,25 @@ class ServedJudgeEngine(LocalEngine):
         for data in self._map(bodies):
             choice = data["choices"][0]
             n_tokens = (data.get("usage") or {}).get("completion_tokens", 0)
-            out.append((choice["text"], choice.get("finish_reason") == "stop", n_tokens))
+            out.append(
+                (choice["text"], choice.get("finish_reason") == "stop", n_tokens)
+            )
         return out
 
-    def _candidate_probs(self, prefixes: list[str], token_ids: list[int]) -> list[list[float]]:
+    def _candidate_probs(
+        self, prefixes: list[str], token_ids: list[int]
+    ) -> list[list[float]]:
         digits = [self.tokenizer.decode([t]) for t in token_ids]
-        bodies = [{"model": self.model, "prompt": p, "max_tokens": 1, "temperature": 0.0,
-                   "logprobs": self.TOP_LOGPROBS} for p in prefixes]
+        bodies = [
+            {
+                "model": self.model,
+                "prompt": p,
+                "max_tokens": 1,
+                "temperature": 0.0,
+                "logprobs": self.TOP_LOGPROBS,
+            }
+            for p in prefixes
+        ]
         out = []
         for data in self._map(bodies):
             top = (data["choices"][0].get("logprobs") or {}).get("top_logprobs") or [{}]

@@ -43,8 +43,15 @@ def last_checkpoint(trainer_dir: Path) -> str | None:
     trainer_dir = Path(trainer_dir)
     if not trainer_dir.is_dir():
         return None
-    found = sorted((p for p in trainer_dir.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()),
-                   key=checkpoint_step, reverse=True)
+    found = sorted(
+        (
+            p
+            for p in trainer_dir.glob("checkpoint-*")
+            if p.is_dir() and p.name.split("-")[-1].isdigit()
+        ),
+        key=checkpoint_step,
+        reverse=True,
+    )
     for path in found:
         if (path / "trainer_state.json").is_file():
             log.info("resuming from %s", path)
@@ -75,7 +82,9 @@ def save_model(model, tokenizer, output: str | Path, dtype: str = "bfloat16") ->
     """Save a copy in `dtype` (the trained weights stay fp32 in memory) atomically."""
     import torch
 
-    state = {k: v.detach().to(getattr(torch, dtype)) for k, v in model.state_dict().items()}
+    state = {
+        k: v.detach().to(getattr(torch, dtype)) for k, v in model.state_dict().items()
+    }
     with atomic_path(output) as tmp:
         model.save_pretrained(tmp, state_dict=state)
         tokenizer.save_pretrained(tmp)
@@ -99,7 +108,9 @@ def export_callback(exports: Path, tokenizer, dtype: str = "bfloat16"):
     class ExportCheckpoint(TrainerCallback):
         def on_save(self, args, state, control, model=None, **kwargs):
             if model is not None and state.is_world_process_zero:
-                save_model(model, tokenizer, exports / f"checkpoint-{state.global_step}", dtype)
+                save_model(
+                    model, tokenizer, exports / f"checkpoint-{state.global_step}", dtype
+                )
                 log.info("exported checkpoint-%d", state.global_step)
 
     return ExportCheckpoint()
@@ -108,8 +119,15 @@ def export_callback(exports: Path, tokenizer, dtype: str = "bfloat16"):
 def write_log_history(log_history: list[dict], output: str | Path) -> None:
     import polars as pl
 
-    rows = [{k: v for k, v in row.items() if isinstance(v, (int, float, str)) or v is None} for row in log_history]
-    frame = pl.from_dicts(rows, infer_schema_length=None) if rows else pl.DataFrame({"step": []})
+    rows = [
+        {k: v for k, v in row.items() if isinstance(v, (int, float, str)) or v is None}
+        for row in log_history
+    ]
+    frame = (
+        pl.from_dicts(rows, infer_schema_length=None)
+        if rows
+        else pl.DataFrame({"step": []})
+    )
     with atomic_path(output) as tmp:
         frame.write_csv(tmp)
 
@@ -117,7 +135,9 @@ def write_log_history(log_history: list[dict], output: str | Path) -> None:
 def truncate_jsonl_after(path: Path, step: int) -> None:
     """Drop logged rows of steps that a resumed run will redo."""
     if path.exists():
-        rows = [r for r in read_jsonl(path) if r.get("step") is None or r["step"] <= step]
+        rows = [
+            r for r in read_jsonl(path) if r.get("step") is None or r["step"] <= step
+        ]
         write_jsonl(path, rows)
 
 
@@ -141,7 +161,9 @@ def trainer_args(work: Path, seed: int, **args) -> dict:
     }
 
 
-def finish(trainer, tokenizer, work: Path, output: str | Path, dtype: str = "bfloat16") -> None:
+def finish(
+    trainer, tokenizer, work: Path, output: str | Path, dtype: str = "bfloat16"
+) -> None:
     """Save the trained model with its training log onto the rule's output; drop the work dir."""
     final = work / "final"
     save_model(trainer.model, tokenizer, final, dtype)

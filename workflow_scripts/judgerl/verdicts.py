@@ -45,7 +45,9 @@ def find_score(text: str, fmt: VerdictFormat = POINTWISE) -> re.Match | None:
     return matches[-1] if matches else None
 
 
-def parse_verdict(text: str, mode: str, reasoning: str | None = None, fmt: VerdictFormat = POINTWISE) -> ParsedVerdict:
+def parse_verdict(
+    text: str, mode: str, reasoning: str | None = None, fmt: VerdictFormat = POINTWISE
+) -> ParsedVerdict:
     """Parse a verdict of `fmt` (its `score` is the pointwise score or the pairwise choice).
 
     `text` is the whole completion of a local model, or the answer alone when the backend returned
@@ -59,13 +61,19 @@ def parse_verdict(text: str, mode: str, reasoning: str | None = None, fmt: Verdi
     score = int(match.group(1)) if match else None
     if score is not None and score not in fmt.labels:
         score = None
-    return ParsedVerdict(score=score, reasoning=reasoning, answer=answer, thinking_closed=closed)
+    return ParsedVerdict(
+        score=score, reasoning=reasoning, answer=answer, thinking_closed=closed
+    )
 
 
-def renormalise(probs: list[float], fmt: VerdictFormat = POINTWISE) -> list[float] | None:
+def renormalise(
+    probs: list[float], fmt: VerdictFormat = POINTWISE
+) -> list[float] | None:
     """The distribution over `fmt`'s verdicts from the ten digit-token probabilities (None if no mass)."""
     if len(probs) != len(DIGITS):
-        raise ValueError(f"expected {len(DIGITS)} digit probabilities, got {len(probs)}")
+        raise ValueError(
+            f"expected {len(DIGITS)} digit probabilities, got {len(probs)}"
+        )
     mass = [float(probs[label]) for label in fmt.labels]
     total = sum(mass)
     if not math.isfinite(total) or total <= 0.0:
@@ -95,4 +103,8 @@ def pairwise_accuracy_reward(predicted: int | None, gold: int) -> float:
 
 def verdict_reward(fmt: VerdictFormat, predicted: int | None, gold: int) -> float:
     """The judge-RL reward of a verdict of `fmt`: Eq. 1 (pointwise) or Eq. 3 (pairwise)."""
-    return pairwise_accuracy_reward(predicted, gold) if fmt is PAIRWISE else judge_accuracy_reward(predicted, gold)
+    return (
+        pairwise_accuracy_reward(predicted, gold)
+        if fmt is PAIRWISE
+        else judge_accuracy_reward(predicted, gold)
+    )

@@ -1,0 +1,141 @@
+"""The config: the schema's defaults and errors, canonical form, and the checks of
+judgerl.config that the schema cannot express, each naming the key at fault."""
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from judgerl import config as study_config
+from judgerl.config import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def raw():
+    return {
+        name: yaml.safe_load((ROOT / path).read_text())
+        for name, path in (
+            ("default", "config.yaml"),
+            ("paper", "configs/paper.yaml"),
+            ("single_gpu", "configs/single_gpu.yaml"),
+        )
+    }
+
+
+def validated(cfg):
+    return study_config.validate(copy.deepcopy(cfg))
+
+
+@pytest.mark.parametrize("name", ["default", "paper", "single_gpu"])
+def test_every_shipped_config_is_valid(raw, name):
+    study_config.check(validated(raw[name]))
+
+
+def test_the_schema_fills_the_defaults(raw):
+    cfg = copy.deepcopy(raw["default"])
+    del cfg["master_key"]
+    cfg["judges"]["nr-135m"].pop("format", None)
+    cfg = validated(cfg)
+    assert cfg["master_key"] == {"instructions": 4, "pass_score": 5}
+    assert (
+        cfg["judges"]["nr-135m"]["format"] == "pointwise"
+        and cfg["judges"]["nr-135m"]["rubrics"] is False
+    )
+    assert cfg["evaluation"]["bootstrap"] == {"confidence": 0.95, "n_resamples": 1000}
+    assert (
+        cfg["policy_monitoring"] == {"kl_to_initial": True}
+        and cfg["environment"] == "cpu"
+    )
+
+
+def test_a_misspelt_key_fails_naming_it(raw):
+    cfg = copy.deepcopy(raw["default"])
+    cfg["judges"]["r-135m"]["gold_efort"] = "high"
+    with pytest.raises(Exception, match="gold_efort"):
+        validated(cfg)
+
+
+def test_canonical_form_sorts_every_mapping_and_keeps_lists():
+    assert list(
+        study_config.canonical({"b": 1, "a": {"d": 2, "c": [{"f": 1, "e": 2}]}})
+    ) == ["a", "b"]
+    value = study_config.canonical({"b": 1, "a": {"d": 2, "c": [{"f": 1, "e": 2}, 3]}})
+    assert repr(value) == "{'a': {'c': [{'e': 2, 'f': 1}, 3], 'd': 2}, 'b': 1}"
+    assert study_config.canonical(["sft", "grpo"]) == [
+        "sft",
+        "grpo",
+    ]  # order of stages is meaning
+    reordered = {"b": 1, "a": {"c": [{"e": 2, "f": 1}, 3], "d": 2}}
+    assert repr(study_config.canonical(reordered)) == repr(value)
+
+
+def fails(cfg, message):
+    with pytest.raises(ConfigError, match=message):
+        study_config.check(cfg)
+
+
+def test_dangling_references_are_named(raw):
+    cfg = validated(raw["default"])
+    cfg["policy_runs"]["smollm2-vs-r-135m"]["judge"] = "r-999m"
+    fails(
+        cfg,
+        r"policy_runs.smollm2-vs-r-135m.judge names judge 'r-999m', which is not in `judges`",
+    )
+    cfg = validated(raw["default"])
+    cfg["judges"]["nr-135m"]["base"] = "gpt-5"
+    fails(cfg, r"judges.nr-135m.base names model 'gpt-5'")
+    cfg = validated(raw["default"])
+    cfg["arena_hard"]["tables"]["table1"] = ["nowhere"]
+    fails(cfg, r"arena_hard.tables.table1 names policy_run 'nowhere'")
+    cfg = validated(raw["default"])
+    cfg["arena_hard"]["length_tokenizer"] = "missing-model"
+    fails(cfg, r"arena_hard.length_tokenizer names model 'missing-model'")
+
+
+def test_judge_settings_are_checked(raw):
+    cfg = validated(raw["default"])
+    del cfg["gold"]["rubrics"]
+    fails(cfg, "judges.base-nr-rubric-135m reads rubrics, but gold.rubrics")
+    cfg = validated(raw["default"])
+    cfg["judges"]["pw-nr-135m"]["rubrics"] = True
+    fails(cfg, "judges.pw-nr-135m: rubrics are for pointwise judges")
+    cfg = validated(raw["default"])
+    cfg["judges"]["r-135m"]["stages"] = ["grpo", "sft"]
+    fails(cfg, r"judges.r-135m.stages must be \[\], \[sft\], \[grpo\] or \[sft, grpo\]")
+    cfg = validated(raw["default"])
+    del cfg["gold"]["efforts"]["low"]
+    fails(cfg, "judges.r-low-135m.gold_effort is 'low', not in gold.efforts")
+    cfg = validated(raw["default"])
+    del cfg["gold"]["efforts"]["high"]
+    fails(cfg, "gold.efforts must define 'high'")
+
+
+def test_batch_shapes_are_checked(raw):
+    cfg = validated(raw["default"])
+    cfg["training"]["policy_grpo"]["per_device_train_batch_size"] = 6
+    fails(
+        cfg,
+        "per_device_train_batch_size must be a multiple of num_generations for pairwise",
+    )
+    cfg = validated(raw["default"])
+    cfg["training"]["policy_grpo"]["max_steps"] = 3
+    cfg["training"]["policy_grpo"]["save_steps"] = 2
+    fails(cfg, "max_steps must be a multiple of save_steps")
+
+
+def test_the_gpu_split_must_match_the_gpu_request(raw):
+    cfg = validated(raw["paper"])
+    cfg["launch"]["train_policy"]["judge_server"]["gpus"] = (
+        2  # 4 trainer + 2 judge != 8 GPUs asked
+    )
+    fails(cfg, "resources.train_policy.gpu is 8, but launch.train_policy splits 6 GPUs")
+
+
+def test_checkpoint_steps(raw):
+    assert study_config.checkpoint_steps(validated(raw["default"])) == [0, 1, 2]
+    assert study_config.checkpoint_steps(validated(raw["paper"])) == list(
+        range(0, 1201, 100)
+    )

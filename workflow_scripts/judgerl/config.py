@@ -1,0 +1,154 @@
+"""The study's config: canonical form, defaults from the schema, and the checks the schema cannot
+express (references between sections, GPU splits, batch shapes).
+
+The Snakefile validates the config against `schemas/config.schema.yaml` (which fills every
+`default:`), then calls `canonical` and `check`. Tests call the same functions on a dict.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
+STAGE_ORDERS = ([], ["sft"], ["grpo"], ["sft", "grpo"])
+
+
+class ConfigError(ValueError):
+    """A config that the schema accepts but the study cannot run; the message names the key."""
+
+
+def canonical(value):
+    """`value` with every mapping's keys sorted, recursively; lists keep their order.
+
+    Snakemake compares a job's params by their repr, so the same values in another key order
+    would rerun the job; in canonical form only a change of value does.
+    """
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value, key=str)}
+    if isinstance(value, (list, tuple)):
+        return [canonical(item) for item in value]
+    return value
+
+
+def validate(config: dict, schema: str | Path = SCHEMA) -> dict:
+    """Validate against the schema and fill its defaults in place, as the Snakefile does."""
+    from snakemake.utils import validate as snakemake_validate
+
+    snakemake_validate(config, str(schema))
+    return config
+
+
+def checkpoint_steps(config: dict) -> list[int]:
+    """Step 0 (the initial policy), then every save of the policy trainer."""
+    grpo = config["training"]["policy_grpo"]
+    return [0, *range(grpo["save_steps"], grpo["max_steps"] + 1, grpo["save_steps"])]
+
+
+def resource(config: dict, rule: str, name: str, default):
+    """A job's resource need: config `resources.<rule>.<name>` if set, else the rule's default."""
+    return config.get("resources", {}).get(rule, {}).get(name, default)
+
+
+def check(config: dict) -> None:
+    """Raise ConfigError, naming the key, for what the schema cannot see."""
+    _check_references(config)
+    _check_batches(config)
+    _check_gpu_split(config)
+
+
+def _need(config: dict, kind: str, name: str, where: str) -> None:
+    if name not in config[kind]:
+        raise ConfigError(
+            f"{where} names {kind[:-1]} {name!r}, which is not in `{kind}` "
+            f"({', '.join(config[kind])})"
+        )
+
+
+def _check_references(config: dict) -> None:
+    candidates, gold = config["candidates"], config["gold"]
+    if candidates["source"] == "model":
+        if "model" not in candidates:
+            raise ConfigError(
+                "candidates.source is 'model' but candidates.model is not set"
+            )
+        _need(config, "models", candidates["model"], "candidates.model")
+    _need(config, "models", gold["model"], "gold.model")
+    if "high" not in gold["efforts"]:
+        raise ConfigError(
+            "gold.efforts must define 'high': the gold judge grades policies at high effort"
+        )
+    for name, judge in config["judges"].items():
+        _need(config, "models", judge["base"], f"judges.{name}.base")
+        if judge["format"] == "pairwise" and judge["rubrics"]:
+            raise ConfigError(
+                f"judges.{name}: rubrics are for pointwise judges, as in the paper"
+            )
+        if judge["rubrics"] and "rubrics" not in gold:
+            raise ConfigError(
+                f"judges.{name} reads rubrics, but gold.rubrics (how the gold model writes them) "
+                "is not set"
+            )
+        if judge["stages"] not in STAGE_ORDERS:
+            raise ConfigError(
+                f"judges.{name}.stages must be [], [sft], [grpo] or [sft, grpo]"
+            )
+        if judge["gold_effort"] not in gold["efforts"]:
+            raise ConfigError(
+                f"judges.{name}.gold_effort is {judge['gold_effort']!r}, not in gold.efforts"
+            )
+    for name, run in config["policy_runs"].items():
+        _need(config, "models", run["policy"], f"policy_runs.{name}.policy")
+        _need(config, "judges", run["judge"], f"policy_runs.{name}.judge")
+    arena = config.get("arena_hard")
+    if not arena:
+        return
+    for table, runs in arena["tables"].items():
+        for run in runs:
+            _need(config, "policy_runs", run, f"arena_hard.tables.{table}")
+    for category, base in arena["baselines"].items():
+        if "model" in base:
+            _need(
+                config,
+                "models",
+                base["model"],
+                f"arena_hard.baselines.{category}.model",
+            )
+    if arena["judge"]["backend"]["kind"] != "openai":
+        if "model" not in arena["judge"]:
+            raise ConfigError(
+                "arena_hard.judge.model must name a model for a local judge backend"
+            )
+        _need(config, "models", arena["judge"]["model"], "arena_hard.judge.model")
+    counter = arena["length_tokenizer"]
+    if not counter.startswith("tiktoken:"):
+        _need(config, "models", counter, "arena_hard.length_tokenizer")
+
+
+def _check_batches(config: dict) -> None:
+    grpo = config["training"]["policy_grpo"]
+    pairwise = [
+        run
+        for run in config["policy_runs"].values()
+        if config["judges"][run["judge"]]["format"] == "pairwise"
+    ]
+    if pairwise and grpo["per_device_train_batch_size"] % grpo["num_generations"]:
+        raise ConfigError(
+            "training.policy_grpo.per_device_train_batch_size must be a multiple of "
+            "num_generations for pairwise rewards (Eq. 4 compares rollouts within a whole group)"
+        )
+    if grpo["max_steps"] % grpo["save_steps"]:
+        raise ConfigError(
+            "training.policy_grpo.max_steps must be a multiple of save_steps "
+            "(each save is a checkpoint)"
+        )
+
+
+def _check_gpu_split(config: dict) -> None:
+    for rule, settings in config.get("launch", {}).items():
+        wanted = settings["processes"] + settings.get("judge_server", {}).get("gpus", 0)
+        gpus = resource(config, rule, "gpu", 0)
+        if gpus and gpus != wanted:
+            raise ConfigError(
+                f"resources.{rule}.gpu is {gpus}, but launch.{rule} splits {wanted} GPUs "
+                "(trainer processes + judge server GPUs): make them agree"
+            )
