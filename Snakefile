@@ -57,6 +57,11 @@ if ARENA:
 include: "rules/targets.smk"
 
 
+# A gold judge or Arena-Hard judge served over HTTP answers before any job that calls it starts.
+onstart:
+    check_served_models(workflow.dag.needrun_jobs())
+
+
 # The study: every table and figure of the paper, and the artifacts of every stage.
 rule all:
     default_target: True

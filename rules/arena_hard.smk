@@ -67,9 +67,9 @@ rule generate_arena_answers:
         CONDA_ENV
     threads: 1
     resources:
-        gpu=resource("generate_answers", "gpu", 0),
-        mem_mb=resource("generate_answers", "mem_mb", 8000),
-        runtime=resource("generate_answers", "runtime", 120),
+        gpu=resource("generate_arena_answers", "gpu", 0),
+        mem_mb=resource("generate_arena_answers", "mem_mb", 8000),
+        runtime=resource("generate_arena_answers", "runtime", 120),
     params:
         name="{contestant}",
         spec=lambda wc: model_spec(
@@ -99,9 +99,9 @@ rule generate_arena_baseline:
         CONDA_ENV
     threads: 1
     resources:
-        gpu=resource("generate_answers", "gpu", 0),
-        mem_mb=resource("generate_answers", "mem_mb", 8000),
-        runtime=resource("generate_answers", "runtime", 120),
+        gpu=resource("generate_arena_baseline", "gpu", 0),
+        mem_mb=resource("generate_arena_baseline", "mem_mb", 8000),
+        runtime=resource("generate_arena_baseline", "runtime", 120),
     params:
         baselines=ARENA_BASELINES,
         backend=ARENA_ANSWER_BACKEND,

@@ -148,6 +148,13 @@ def all_score_files():
     ]
 
 
+def token_counter_input():
+    """The model whose tokenizer measures the data against its token caps, if there are caps."""
+    data = config["data"]
+    capped = "max_instruction_tokens" in data or "max_response_tokens" in data
+    return [model_dir(data["token_counter"])] if capped else []
+
+
 def served_model_input(name, backend):
     """A model served over HTTP needs no local folder; every other backend loads one."""
     return [] if backend["kind"] == "openai" else [model_dir(name)]
@@ -226,3 +233,33 @@ def baseline_answers(run):
     return baseline_answers_of_model(
         config["policy_runs"][run]["policy"], run_format(run)
     )
+
+
+# Rules that call a model over HTTP, by the config section of its backend.
+SERVED_BACKENDS = {
+    "gold": (
+        "annotate_gold",
+        "annotate_gold_pairwise",
+        "generate_rubrics",
+        "score_initial_answers",
+        "score_answers_by_gold",
+        "gold_robustness",
+    ),
+    "arena_hard.judge": ("judge_arena",),
+}
+
+
+def check_served_models(jobs):
+    """Before any job starts: every HTTP backend that a planned job calls answers (judgerl/serving.py)."""
+    from judgerl.serving import check_endpoint
+
+    rules = {job.rule.name for job in jobs}
+    for where, users in SERVED_BACKENDS.items():
+        section = (
+            config.get("arena_hard", {}).get("judge") if "." in where else config[where]
+        )
+        backend = (section or {}).get("backend", {})
+        if backend.get("kind") == "openai" and rules & set(users):
+            check_endpoint(
+                backend["base_url"], f"{where}.backend", backend.get("api_key_env")
+            )

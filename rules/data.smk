@@ -24,11 +24,13 @@ rule prepare_model:
 
 rule make_splits:
     input:
-        lambda wc: (
+        source=(
             [config["data"]["path"]] if config["data"]["source"] == "embedded" else []
         ),
+        token_counter=token_counter_input(),
     output:
-        expand("results/data/splits/{split}.jsonl", split=ALL_SPLITS),
+        splits=expand("results/data/splits/{split}.jsonl", split=ALL_SPLITS),
+        summary="results/data/splits/summary.json",
     log:
         "logs/make_splits.log",
     conda:
@@ -53,6 +55,7 @@ rule generate_candidates:
             if config["candidates"]["source"] == "model"
             else []
         ),
+        token_counter=token_counter_input(),
     output:
         "results/data/candidates/{split}.jsonl",
     log:
@@ -68,6 +71,7 @@ rule generate_candidates:
         runtime=resource("generate_candidates", "runtime", 120),
     params:
         candidates=config["candidates"],
+        max_response_tokens=config["data"].get("max_response_tokens"),
         spec=lambda wc: (
             model_spec(config["candidates"]["model"])
             if config["candidates"]["source"] == "model"

@@ -17,9 +17,9 @@ rule generate_initial_answers:
         CONDA_ENV
     threads: 1
     resources:
-        gpu=resource("generate_answers", "gpu", 0),
-        mem_mb=resource("generate_answers", "mem_mb", 8000),
-        runtime=resource("generate_answers", "runtime", 120),
+        gpu=resource("generate_initial_answers", "gpu", 0),
+        mem_mb=resource("generate_initial_answers", "mem_mb", 8000),
+        runtime=resource("generate_initial_answers", "runtime", 120),
     params:
         sampling=config["evaluation"]["answers"],
         backend=config["evaluation"]["backend"],
@@ -67,9 +67,9 @@ rule score_initial_answers:
         CONDA_ENV
     threads: 1
     resources:
-        gpu=resource("score_answers", "gpu", 0),
-        mem_mb=resource("score_answers", "mem_mb", 8000),
-        runtime=resource("score_answers", "runtime", 120),
+        gpu=resource("score_initial_answers", "gpu", 0),
+        mem_mb=resource("score_initial_answers", "mem_mb", 8000),
+        runtime=resource("score_initial_answers", "runtime", 120),
     params:
         inference=lambda wc: gold_inference("high", wc.format),
         seed=config["seed"],
@@ -91,9 +91,9 @@ rule score_answers_by_judge:
         CONDA_ENV
     threads: 1
     resources:
-        gpu=resource("score_answers", "gpu", 0),
-        mem_mb=resource("score_answers", "mem_mb", 8000),
-        runtime=resource("score_answers", "runtime", 120),
+        gpu=resource("score_answers_by_judge", "gpu", 0),
+        mem_mb=resource("score_answers_by_judge", "mem_mb", 8000),
+        runtime=resource("score_answers_by_judge", "runtime", 120),
     params:
         inference=lambda wc: judge_inference(judge_of_run(wc.run), "evaluation"),
         seed=config["seed"],
@@ -116,9 +116,9 @@ rule score_answers_by_gold:
         CONDA_ENV
     threads: 1
     resources:
-        gpu=resource("score_answers", "gpu", 0),
-        mem_mb=resource("score_answers", "mem_mb", 8000),
-        runtime=resource("score_answers", "runtime", 120),
+        gpu=resource("score_answers_by_gold", "gpu", 0),
+        mem_mb=resource("score_answers_by_gold", "mem_mb", 8000),
+        runtime=resource("score_answers_by_gold", "runtime", 120),
     params:
         inference=lambda wc: gold_inference("high", run_format(wc.run)),
         seed=config["seed"],
@@ -172,9 +172,9 @@ rule gold_robustness:
         CONDA_ENV
     threads: 1
     resources:
-        gpu=resource("score_answers", "gpu", 0),
-        mem_mb=resource("score_answers", "mem_mb", 8000),
-        runtime=resource("score_answers", "runtime", 120),
+        gpu=resource("gold_robustness", "gpu", 0),
+        mem_mb=resource("gold_robustness", "mem_mb", 8000),
+        runtime=resource("gold_robustness", "runtime", 120),
     params:
         inference=gold_inference("high"),
         wordings=["study", "plain", "warned"],

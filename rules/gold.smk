@@ -51,9 +51,9 @@ rule annotate_gold_pairwise:
         CONDA_ENV
     threads: 1
     resources:
-        gpu=resource("annotate_gold", "gpu", 0),
-        mem_mb=resource("annotate_gold", "mem_mb", 8000),
-        runtime=resource("annotate_gold", "runtime", 240),
+        gpu=resource("annotate_gold_pairwise", "gpu", 0),
+        mem_mb=resource("annotate_gold_pairwise", "mem_mb", 8000),
+        runtime=resource("annotate_gold_pairwise", "runtime", 240),
     params:
         inference=lambda wc: gold_inference(wc.effort, "pairwise"),
         seed=config["seed"],
@@ -77,9 +77,9 @@ rule generate_rubrics:
         CONDA_ENV
     threads: 1
     resources:
-        gpu=resource("annotate_gold", "gpu", 0),
-        mem_mb=resource("annotate_gold", "mem_mb", 8000),
-        runtime=resource("annotate_gold", "runtime", 240),
+        gpu=resource("generate_rubrics", "gpu", 0),
+        mem_mb=resource("generate_rubrics", "mem_mb", 8000),
+        runtime=resource("generate_rubrics", "runtime", 240),
     params:
         rubric_sampling=config["gold"].get("rubrics", {}),
         spec=model_spec(config["gold"]["model"]),

@@ -22,6 +22,7 @@ rule train_judge_sft:
     threads: resource("train_judge_sft", "threads", 1)
     resources:
         gpu=resource("train_judge_sft", "gpu", 0),
+        nodes=1,  # a multi-GPU trainer and its judge server share one node
         mem_mb=resource("train_judge_sft", "mem_mb", 12000),
         runtime=resource("train_judge_sft", "runtime", 600),
     params:
@@ -54,6 +55,7 @@ rule train_judge_grpo:
     threads: resource("train_judge_grpo", "threads", 1)
     resources:
         gpu=resource("train_judge_grpo", "gpu", 0),
+        nodes=1,  # a multi-GPU trainer and its judge server share one node
         mem_mb=resource("train_judge_grpo", "mem_mb", 12000),
         runtime=resource("train_judge_grpo", "runtime", 600),
     params:

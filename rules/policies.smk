@@ -24,6 +24,7 @@ rule train_policy:
     threads: resource("train_policy", "threads", 1)
     resources:
         gpu=resource("train_policy", "gpu", 0),
+        nodes=1,  # a multi-GPU trainer and its judge server share one node
         mem_mb=resource("train_policy", "mem_mb", 16000),
         runtime=resource("train_policy", "runtime", 1440),
     params:

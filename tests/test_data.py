@@ -70,3 +70,18 @@ def test_splits_are_disjoint_seeded_and_sized():
     assert split_items(items, sizes, seed=4) != a
     with pytest.raises(ValueError, match="ask for 51"):
         split_items(items, {**sizes, "policy_test": 11}, seed=3)
+
+
+def test_token_caps_drop_long_items_and_count_them(tiny_model_dir):
+    from judgerl.data import token_counter, within_token_limit
+
+    count = token_counter(tiny_model_dir)
+    items = [
+        {"instruction": "Say hi.", "responses": ["Hi!", "Hello " * 50]},
+        {"instruction": "word " * 40, "responses": ["a", "b"]},
+    ]
+    assert count("Say hi.") < 8 and count("word " * 40) >= 40
+    kept, dropped = within_token_limit(items, count, 20)
+    assert [i["instruction"] for i in kept] == ["Say hi."] and dropped == 1
+    kept, dropped = within_token_limit(items, count, 20, texts=lambda i: i["responses"])
+    assert [i["instruction"] for i in kept] == ["word " * 40] and dropped == 1

@@ -598,14 +598,14 @@ def test_report_has_every_table_and_figure_captioned(run, tmp_path):
 
 
 def test_killed_policy_training_resumes_without_repeating_steps(run):
-    """Kill a policy's training after its first checkpoint; the rerun continues from it."""
+    """Kill a policy's training the moment the trainer has written the state of its first
+    checkpoint (the last thing it writes of one); the rerun continues from it, and has the
+    evaluation export of that checkpoint, made before the trainer's own."""
     workdir, cfg = run
     name = "smollm2-vs-nr-135m"
     grpo = cfg["training"]["policy_grpo"]
-    first = (
-        workdir
-        / f"results/policies/{name}/.work/exports/checkpoint-{grpo['save_steps']}"
-    )
+    work = workdir / f"results/policies/{name}/.work"
+    first = work / f"trainer/checkpoint-{grpo['save_steps']}/trainer_state.json"
     target = f"results/policies/{name}/train_log.csv"
     cmd = [sys.executable, "-m", "snakemake", "--cores", "2", target]
     proc = subprocess.Popen(
@@ -617,14 +617,25 @@ def test_killed_policy_training_resumes_without_repeating_steps(run):
     )
     try:
         deadline = time.time() + 900
-        while not first.is_dir() and proc.poll() is None and time.time() < deadline:
-            time.sleep(0.5)
-        assert first.is_dir(), "training never reached its first checkpoint"
+        while not first.exists() and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.05)
+        assert first.exists(), "training never reached its first checkpoint"
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=120)
     assert not (workdir / target).exists()  # nothing half-done looks finished
+    assert (
+        work / f"exports/checkpoint-{grpo['save_steps']}/model.safetensors"
+    ).exists()
 
+    # A hard kill leaves Snakemake's lock behind: unlock first (README, Resuming).
+    locked = subprocess.run(
+        cmd, cwd=workdir, capture_output=True, text=True, timeout=300
+    )
+    assert locked.returncode != 0 and "--unlock" in locked.stdout + locked.stderr
+    subprocess.run(
+        [*cmd, "--unlock"], cwd=workdir, check=True, capture_output=True, timeout=300
+    )
     done = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     log = (workdir / f"logs/train_policy/{name}.log").read_text()

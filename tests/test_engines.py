@@ -162,7 +162,18 @@ class FakeServer:
     def reply(body):
         user = body["messages"][-1]["content"]
         score = "7" if "good" in user else "2"
-        tokens = ["Score", ":", " ", score]
+        # As vLLM returns a reasoning model's (gpt-oss) logprobs: every channel, the reasoning
+        # (which may quote a verdict line of its own) before the final answer's tokens.
+        reasoning = ["I", " compared", " it", ".", " Score", ":", " ", "3", "?"]
+        channel = [
+            "<|end|>",
+            "<|start|>",
+            "assistant",
+            "<|channel|>",
+            "final",
+            "<|message|>",
+        ]
+        tokens = [*reasoning, *channel, "Score", ":", " ", score]
         top = [
             {"token": score, "logprob": -0.1},
             {"token": "6", "logprob": -2.5},
@@ -181,9 +192,9 @@ class FakeServer:
                             {
                                 "token": t,
                                 "logprob": -0.1,
-                                "top_logprobs": top if t == score else [],
+                                "top_logprobs": top if k == len(tokens) - 1 else [],
                             }
-                            for t in tokens
+                            for k, t in enumerate(tokens)
                         ]
                     },
                 }

@@ -258,7 +258,7 @@ def test_kl_to_initial_is_zero_for_the_initial_policy_and_grows_with_change(
     )
     policy = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
     kl = KLToInitial(reference, tokenizer, temperature=0.7)
-    kl.policy = policy
+    kl.attach(policy)
     prompts = [
         [{"role": "user", "content": "Name a colour."}],
         [{"role": "user", "content": "Say hi in French."}],
@@ -280,7 +280,7 @@ def test_kl_to_initial_is_zero_for_the_initial_policy_and_grows_with_change(
     matched = KLToInitial(
         reference, tokenizer, temperature=0.7, autocast_dtype=torch.bfloat16
     )
-    matched.policy = autocast_policy
+    matched.attach(autocast_policy)
     assert matched(prompts, [None, None], completion_ids) == pytest.approx(
         [0.0, 0.0], abs=1e-4
     )
@@ -297,3 +297,50 @@ def test_kl_to_initial_is_zero_for_the_initial_policy_and_grows_with_change(
     assert kl(prompts[:1], [None], completion_ids[:1])[0] == pytest.approx(
         changed[0], abs=1e-3
     )
+
+
+def test_kl_monitor_memory_follows_the_chunk_not_the_batch(tiny_model_dir):
+    """The largest logits tensor the monitor makes holds `chunk_size` rollouts, whatever the
+    batch; the values do not depend on the chunking."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    reference = AutoModelForCausalLM.from_pretrained(
+        tiny_model_dir, dtype=torch.float32
+    )
+    policy = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    with torch.no_grad():
+        policy.model.norm.weight.mul_(1.2)
+    largest = []
+
+    def record(module, args, output):
+        largest.append(output.logits.numel())
+
+    for model in (reference, policy):
+        model.register_forward_hook(record)
+    prompts = [[{"role": "user", "content": f"Count to {n}."}] for n in range(8)]
+    completion_ids = [
+        tokenizer.encode(" ".join(map(str, range(1, n + 2))), add_special_tokens=False)
+        for n in range(8)
+    ]
+    width = max(
+        len(KLToInitial(reference, tokenizer).prompt_ids(p)) + len(c)
+        for p, c in zip(prompts, completion_ids)
+    )
+    vocab = policy.config.vocab_size
+    values = {}
+    for chunk in (2, 8):
+        kl = KLToInitial(reference, tokenizer, temperature=0.7, chunk_size=chunk)
+        kl.attach(policy)
+        largest.clear()
+        values[chunk] = kl(prompts, [None] * 8, completion_ids)
+        assert max(largest) <= chunk * width * vocab
+        assert len(largest) == 2 * (
+            8 // chunk
+        )  # policy and reference, one pass per chunk
+    assert (
+        max(largest) > 2 * width * vocab
+    )  # the whole batch at once would be this large
+    assert values[2] == pytest.approx(values[8], abs=1e-4)
+    assert all(abs(v) > 1e-4 for v in values[2])

@@ -89,17 +89,19 @@ def test_gpu_split_is_explicit():
     with pytest.raises(EngineError, match="sees 2 GPUs"):
         serving.split_gpus("0,1", 2, 1)
     command = serving.vllm_serve_command(
-        "results/judges/x/grpo", 8123, tensor_parallel_size=4
+        "results/judges/x/grpo", 8123, max_model_len=12288, tensor_parallel_size=4
     )
-    assert command[:3] == ["vllm", "serve", "results/judges/x/grpo"]
+    # A module of this Python (the `vllm` console script fails with the CPU build); its
+    # arguments are checked against vLLM's own parser in test_vllm.py.
+    assert command[:3] == [sys.executable, "-m", "vllm.entrypoints.openai.api_server"]
+    assert command[command.index("--model") + 1] == "results/judges/x/grpo"
     assert command[command.index("--tensor-parallel-size") + 1] == "4"
-    assert command[command.index("--max-logprobs") + 1] == "20"
+    assert command[command.index("--max-model-len") + 1] == "12288"
+    assert "--disable-log-requests" not in command  # vLLM 0.31 refuses it
 
 
 def test_accelerate_command_and_job_file_roundtrip(tmp_path):
-    command = launch.accelerate_command(
-        tmp_path / "job.json", 4, config_file="configs/accelerate/zero3.yaml"
-    )
+    command = launch.accelerate_command(tmp_path / "job.json", 4)
     assert command[1:3] == ["-m", "accelerate.commands.launch"]
     assert (
         command[command.index("--num_processes") + 1] == "4"
@@ -138,6 +140,24 @@ def test_accelerate_command_and_job_file_roundtrip(tmp_path):
     assert job.launched == {"judge_url": "http://h/v1"}
 
 
+def test_a_sharding_config_decides_the_launch_mode(tmp_path):
+    """accelerate's own parser and validation on the command the project builds: with the FSDP
+    config file, accelerate launches FSDP (a `--multi_gpu` flag beside the file would make it
+    plain DDP, each process holding the whole model)."""
+    from accelerate.commands.launch import (
+        _validate_launch_command,
+        launch_command_parser,
+    )
+
+    fsdp = Path(__file__).resolve().parents[1] / "configs/accelerate/fsdp.yaml"
+    command = launch.accelerate_command(tmp_path / "job.json", 8, config_file=str(fsdp))
+    assert "--multi_gpu" not in command
+    args = launch_command_parser().parse_args(command[3:])
+    args, defaults, _ = _validate_launch_command(args)
+    assert args.use_fsdp and not args.multi_gpu and not args.use_deepspeed
+    assert defaults.fsdp_config["fsdp_version"] == 2 and args.num_processes == 8
+
+
 def test_trainer_gpus_are_the_first_of_the_job(monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5,6,7")
     assert launch.trainer_gpus(2, reserved=2) == ["4", "5"]
@@ -145,3 +165,41 @@ def test_trainer_gpus_are_the_first_of_the_job(monkeypatch):
         launch.trainer_gpus(4, reserved=1)
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
     assert launch.trainer_gpus(2) is None
+
+
+def test_an_http_endpoint_is_checked_before_use(monkeypatch):
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Models(BaseHTTPRequestHandler):
+        def do_GET(self):
+            ok = (
+                self.path == "/v1/models"
+                and self.headers["Authorization"] == "Bearer k"
+            )
+            self.send_response(200 if ok else 401)
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    httpd = HTTPServer(("127.0.0.1", 0), Models)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    monkeypatch.setenv("GOLD_KEY", "k")
+    serving.check_endpoint(url, "gold.backend", "GOLD_KEY")
+    monkeypatch.setenv("GOLD_KEY", "wrong")
+    with pytest.raises(
+        EngineError, match="gold.backend.base_url: .* answered HTTP 401"
+    ):
+        serving.check_endpoint(url, "gold.backend", "GOLD_KEY")
+    httpd.shutdown()
+    httpd.server_close()
+    with pytest.raises(EngineError, match="gold.backend.base_url: nothing answers at"):
+        serving.check_endpoint(url, "gold.backend", "GOLD_KEY")
+    monkeypatch.delenv("GOLD_KEY")
+    with pytest.raises(
+        EngineError, match="api_key_env names GOLD_KEY, which is not set"
+    ):
+        serving.check_endpoint(url, "gold.backend", "GOLD_KEY")

@@ -409,14 +409,64 @@ def test_gpu_resource_becomes_the_sbatch_gpus_flag():
     assert set_gres_string(Job()).strip() == ""
 
 
-def test_paper_training_jobs_split_their_gpus(dag, workflow):
+def test_paper_slurm_requests(dag, workflow):
+    """What each paper-scale job asks SLURM for: trainers one 8-GPU node, GPU jobs the profile's
+    GPU type, and the clients of HTTP models (the gold judge, GPT-4.1) no GPU at all."""
+    from snakemake_executor_plugin_slurm.utils import set_gres_string
+
     out = dag.snakemake(
-        workflow, "--configfile", "configs/paper.yaml", "--dry-run", "--cores", "64"
+        workflow,
+        "--configfile",
+        "configs/paper.yaml",
+        "--profile",
+        "profiles/slurm",
+        "--executor",
+        "local",
+        "--dry-run",
+        "--cores",
+        "64",
     ).stdout
+    requests = {}
+    for block in dag.blocks(out):
+        rule = re.search(r"rule (\S+):", block).group(1)
+        found = re.search(r"resources: (.*)", block)
+        if found:
+            requests[rule] = dict(kv.split("=", 1) for kv in found.group(1).split(", "))
+    for rule in ("train_judge_sft", "train_judge_grpo", "train_policy"):
+        assert requests[rule]["gpu"] == "8" and requests[rule]["nodes"] == "1", rule
+        assert requests[rule]["gpu_model"] == "a100", rule
     policy = next(b for b in dag.blocks(out) if "rule train_policy:" in b)
-    assert re.search(r"resources: .*gpu=8", policy) and re.search(
-        r"threads: 32", policy
+    assert re.search(r"threads: 32", policy)
+    http_clients = (
+        "annotate_gold",
+        "annotate_gold_pairwise",
+        "generate_rubrics",
+        "score_initial_answers",
+        "score_answers_by_gold",
+        "gold_robustness",
+        "judge_arena",
+        "generate_arena_baseline",
     )
+    for rule in http_clients:
+        assert requests[rule]["gpu"] == "0", rule
+
+    class Job:
+        resources = {"gpu": 8, "gpu_model": "a100"}
+
+    assert set_gres_string(Job()).strip() == "--gpus=a100:8"
+
+
+def test_every_resource_and_profile_entry_names_a_rule(dag, workflow):
+    import yaml
+
+    rules = set(dag.snakemake(workflow, "--list-rules").stdout.split())
+    profile = yaml.safe_load((workflow / "profiles/slurm/config.yaml").read_text())
+    assert (
+        set(profile["set-resources"]) <= rules and set(profile["set-threads"]) <= rules
+    )
+    for name in ("paper", "single_gpu"):
+        cfg = yaml.safe_load((workflow / f"configs/{name}.yaml").read_text())
+        assert set(cfg["resources"]) <= rules, name
 
 
 def reverse_keys(value):
@@ -527,3 +577,32 @@ def test_every_paper_table_and_figure_has_a_target(dag, workflow):
     assert {f"judge_{j}" for j in cfg["judges"]} | {
         f"run_{r}" for r in cfg["policy_runs"]
     } <= set(listed)
+
+
+def test_a_dead_gold_server_stops_the_run_before_any_job(dag, workflow):
+    from judgerl.serving import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    edit_config(
+        workflow,
+        lambda c: c["gold"].update(
+            backend={"kind": "openai", "base_url": url, "served_model": "gold"},
+            verdict="parsed",
+        ),
+    )
+    proc = dag.snakemake(
+        workflow, "--cores", "1", "results/gold/high/judge_val.jsonl", check=False
+    )
+    assert proc.returncode != 0
+    assert (
+        f"gold.backend.base_url: nothing answers at {url}/models"
+        in proc.stdout + proc.stderr
+    )
+    assert not (workflow / "results").exists()  # no job ran
+    # A target that calls no gold model does not need the server.
+    assert (
+        dag.snakemake(
+            workflow, "--cores", "1", "results/data/splits/judge_val.jsonl", check=False
+        ).returncode
+        == 0
+    )

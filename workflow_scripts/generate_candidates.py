@@ -7,7 +7,7 @@
 import logging
 import random
 
-from judgerl import files, runtime
+from judgerl import data, files, runtime
 from judgerl.engines import Sampling, make_engine
 
 
@@ -20,6 +20,13 @@ def main(snakemake):
     rows = []
     if cfg["source"] == "dataset":
         rng = random.Random(snakemake.params.seed)
+        limit = snakemake.params.max_response_tokens
+        if limit:
+            count = data.token_counter(snakemake.input.token_counter[0])
+            items, dropped = data.within_token_limit(
+                items, count, limit, texts=lambda item: item.get("responses") or []
+            )
+            log.info("%d pairs with a response over %d tokens dropped", dropped, limit)
         for item in items:
             if not item.get("responses"):
                 raise ValueError(

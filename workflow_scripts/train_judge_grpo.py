@@ -57,15 +57,18 @@ def main(snakemake):
         config = GRPOConfig(
             save_strategy="steps",
             **training.trainer_args(work, snakemake.params.seed, **judge["args"]),
+            **training.colocated_vllm_args(judge["args"], tokenizer, dataset["prompt"]),
         )
+        export = training.export_callback(exports, tokenizer)
         trainer = GRPOTrainer(
             model=model,
             reward_funcs=[JudgeAccuracyReward(mode, fmt)],
             args=config,
             train_dataset=dataset,
             processing_class=tokenizer,
-            callbacks=[training.export_callback(exports, tokenizer)],
+            callbacks=[export],
         )
+        export.trainer = trainer
         trainer.train(resume_from_checkpoint=training.last_checkpoint(work / "trainer"))
         if trainer.is_world_process_zero():
             training.write_log_history(

@@ -79,15 +79,10 @@ def main(snakemake):
             processing_class=tokenizer,
         )
         trainer.train(resume_from_checkpoint=training.last_checkpoint(work / "trainer"))
-        if trainer.is_world_process_zero():
-            log.info("best checkpoint: %s", trainer.state.best_model_checkpoint)
-            training.finish(
-                trainer,
-                tokenizer,
-                work,
-                snakemake.output[0],
-                spec.get("dtype", "bfloat16"),
-            )
+        log.info("best checkpoint: %s", trainer.state.best_model_checkpoint)
+        training.finish(
+            trainer, tokenizer, work, snakemake.output[0], spec.get("dtype", "bfloat16")
+        )
 
     launch.run(
         snakemake, "train_judge_sft.py", train, snakemake.params.launch, work / "launch"

@@ -92,17 +92,13 @@ def main(snakemake):
 
         reward_funcs, weights = [reward], [1.0]
         kl = None
-        if monitor.get("kl_to_initial", True):
-            reference, _ = training.load_for_training(snakemake.input.policy)
-            import torch
-
+        if monitor["kl_to_initial"]:
             kl = KLToInitial(
-                reference,
+                training.load_reference(snakemake.input.policy),
                 tokenizer,
                 temperature=grpo.get("temperature", 1.0),
-                autocast_dtype=torch.bfloat16
-                if training.device_args().get("bf16")
-                else None,
+                autocast_dtype=training.autocast_dtype(),
+                chunk_size=monitor["kl_chunk_size"],
             )
             reward_funcs.append(kl)
             weights.append(0.0)  # logged, never optimised
@@ -111,17 +107,20 @@ def main(snakemake):
             save_strategy="steps",
             reward_weights=weights,
             **training.trainer_args(work, snakemake.params.seed, **grpo),
+            **training.colocated_vllm_args(grpo, tokenizer, dataset["prompt"]),
         )
+        export = training.export_callback(work / "exports", tokenizer)
         trainer = GRPOTrainer(
             model=model,
             reward_funcs=reward_funcs,
             args=config,
             train_dataset=dataset,
             processing_class=tokenizer,
-            callbacks=[training.export_callback(work / "exports", tokenizer)],
+            callbacks=[export],
         )
         if kl is not None:
-            kl.policy = trainer.model
+            kl.attach(trainer.model)
+        export.trainer = trainer
         trainer.train(resume_from_checkpoint=resume)
         if not trainer.is_world_process_zero():
             return
@@ -143,17 +142,22 @@ def main(snakemake):
     if launch.is_child() or not server:
         launch.run(snakemake, "train_policy.py", train, settings, work / "launch")
     else:
-        processes = int(settings.get("processes", 1))
-        trainer_gpus, judge_gpus = serving.split_gpus(
-            os.environ.get("CUDA_VISIBLE_DEVICES"), processes, server["gpus"]
-        )
+        processes = settings["processes"]
+        if server["gpus"]:
+            trainer_gpus, judge_gpus = serving.split_gpus(
+                os.environ.get("CUDA_VISIBLE_DEVICES"), processes, server["gpus"]
+            )
+        else:  # vLLM's CPU build: the server shares the job's CPUs with the trainer
+            trainer_gpus = judge_gpus = None
         port = serving.free_port()
         command = serving.vllm_serve_command(
             snakemake.input.judge,
             port,
-            tensor_parallel_size=server.get("tensor_parallel_size", server["gpus"]),
+            max_model_len=server["max_model_len"],
+            tensor_parallel_size=server.get(
+                "tensor_parallel_size", max(server["gpus"], 1)
+            ),
             gpu_memory_utilization=server.get("gpu_memory_utilization", 0.9),
-            max_model_len=server.get("max_model_len"),
             dtype=inference["spec"].get("dtype", "bfloat16"),
             extra_args=server.get("extra_args"),
         )
@@ -164,6 +168,7 @@ def main(snakemake):
             server_log,
             gpus=judge_gpus,
             startup_timeout_s=server.get("startup_timeout_s", 1800),
+            env=server.get("env"),
         ) as judge:
             launched = {"judge_url": judge.base_url}
             if processes > 1:
@@ -177,7 +182,8 @@ def main(snakemake):
                     config_file=settings.get("accelerate_config"),
                 )
             else:
-                os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(trainer_gpus)
+                if trainer_gpus is not None:
+                    os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(trainer_gpus)
                 train(launched)
 
 

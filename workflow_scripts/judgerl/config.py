@@ -11,6 +11,9 @@ from pathlib import Path
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
 STAGE_ORDERS = ([], ["sft"], ["grpo"], ["sft", "grpo"])
+# Room for a prompt's template around its texts: the judge's rules, delimiters and a rubric.
+JUDGE_TEMPLATE_TOKENS = 1024
+CHAT_TEMPLATE_TOKENS = 512
 
 
 class ConfigError(ValueError):
@@ -54,6 +57,7 @@ def check(config: dict) -> None:
     _check_references(config)
     _check_batches(config)
     _check_gpu_split(config)
+    _check_lengths(config)
 
 
 def _need(config: dict, kind: str, name: str, where: str) -> None:
@@ -73,6 +77,13 @@ def _check_references(config: dict) -> None:
             )
         _need(config, "models", candidates["model"], "candidates.model")
     _need(config, "models", gold["model"], "gold.model")
+    data = config["data"]
+    if "max_instruction_tokens" in data or "max_response_tokens" in data:
+        if "token_counter" not in data:
+            raise ConfigError(
+                "data caps tokens, but data.token_counter (whose tokenizer) is not set"
+            )
+        _need(config, "models", data["token_counter"], "data.token_counter")
     if "high" not in gold["efforts"]:
         raise ConfigError(
             "gold.efforts must define 'high': the gold judge grades policies at high effort"
@@ -151,4 +162,41 @@ def _check_gpu_split(config: dict) -> None:
             raise ConfigError(
                 f"resources.{rule}.gpu is {gpus}, but launch.{rule} splits {wanted} GPUs "
                 "(trainer processes + judge server GPUs): make them agree"
+            )
+
+
+def _check_lengths(config: dict) -> None:
+    """With token caps on the data, every vLLM engine and server must hold its longest prompt
+    and its output: a pairwise judge reads an instruction and two responses."""
+    data = config["data"]
+    if "max_instruction_tokens" not in data:
+        return
+    instruction = data["max_instruction_tokens"]
+    response = max(
+        data.get("max_response_tokens", 0),
+        config["training"]["policy_grpo"].get("max_completion_length", 0),
+        config["evaluation"]["answers"].get("max_tokens", 0),
+    )
+    judging = config["judge_inference"]
+    judge_output = max(
+        judging[p].get("max_tokens", 0) for p in ("evaluation", "reward")
+    )
+    judge_need = instruction + 2 * response + judge_output + JUDGE_TEMPLATE_TOKENS
+    places = [("judge_inference.backend", judging["backend"], judge_need)]
+    server = config.get("launch", {}).get("train_policy", {}).get("judge_server")
+    if server:
+        places.append(("launch.train_policy.judge_server", server, judge_need))
+    answers = config["evaluation"]["answers"].get("max_tokens", 0)
+    places.append(
+        (
+            "evaluation.backend",
+            config["evaluation"]["backend"],
+            instruction + answers + CHAT_TEMPLATE_TOKENS,
+        )
+    )
+    for where, backend, need in places:
+        if backend.get("kind", "vllm") == "vllm" and backend["max_model_len"] < need:
+            raise ConfigError(
+                f"{where}.max_model_len is {backend['max_model_len']}, but its longest prompt "
+                f"and output take up to {need} tokens (data caps, generation caps, template)"
             )

@@ -82,6 +82,31 @@ def load_items(source: dict, root: str | Path = ".") -> list[dict]:
     return items
 
 
+def within_token_limit(
+    items: list[dict],
+    count_tokens,
+    max_tokens: int,
+    texts=lambda item: [item["instruction"]],
+) -> tuple[list[dict], int]:
+    """The items whose every text (`texts(item)`) has at most `max_tokens` tokens, and how many
+    were dropped. Applied when the data are made, so that no prompt downstream outgrows the
+    engines' maximum length (vLLM fails a whole batch for one over-long prompt)."""
+    kept = [
+        item
+        for item in items
+        if all(count_tokens(t) <= max_tokens for t in texts(item))
+    ]
+    return kept, len(items) - len(kept)
+
+
+def token_counter(model_dir: str | Path):
+    """The token count of a text by a model's tokenizer (config `data.token_counter`)."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    return lambda text: len(tokenizer.encode(text, add_special_tokens=False))
+
+
 def split_items(
     items: list[dict], sizes: dict[str, int], seed: int
 ) -> dict[str, list[dict]]:

@@ -321,6 +321,14 @@ def _import_vllm():
 
 
 class VLLMEngine(LocalEngine):
+    """The vLLM offline engine (GPU; vLLM's CPU build runs it on a CPU too).
+
+    Prompts are rendered here by the model's chat template and go in as token ids, so that vLLM
+    adds no second BOS token to a template that starts with one (Llama 3). `max_model_len` is
+    always explicit: left to vLLM, it is the model's whole context (131K tokens for Llama 3.1),
+    whose KV cache a shared GPU cannot hold.
+    """
+
     TOP_LOGPROBS = (
         20  # vLLM's default max_logprobs; a judge puts its score mass in the top 20
     )
@@ -328,17 +336,19 @@ class VLLMEngine(LocalEngine):
     def __init__(
         self,
         model_dir: str | Path,
+        max_model_len: int,
         dtype: str = "bfloat16",
         tensor_parallel_size: int = 1,
         gpu_memory_utilization: float = 0.85,
-        max_model_len: int | None = None,
         chat_template_kwargs: dict | None = None,
         seed: int = 0,
+        enforce_eager: bool = False,
         **_,
     ):
         vllm = _import_vllm()
         self.vllm = vllm
         self.chat_template_kwargs = chat_template_kwargs or {}
+        self.max_model_len = max_model_len
         self.llm = vllm.LLM(
             model=str(model_dir),
             dtype=dtype,
@@ -347,14 +357,32 @@ class VLLMEngine(LocalEngine):
             max_model_len=max_model_len,
             max_logprobs=self.TOP_LOGPROBS,
             seed=seed,
+            enforce_eager=enforce_eager,
         )
         self.tokenizer = self.llm.get_tokenizer()
+
+    def token_prompts(self, texts: list[str], max_new_tokens: int) -> list[dict]:
+        """Rendered prompts as token ids, checked against max_model_len: one over-long prompt
+        would otherwise fail vLLM's whole batch with an error that names no prompt."""
+        prompts = []
+        for k, text in enumerate(texts):
+            ids = self.tokenizer.encode(text, add_special_tokens=False)
+            if len(ids) + max_new_tokens > self.max_model_len:
+                raise EngineError(
+                    f"prompt {k} has {len(ids)} tokens; with {max_new_tokens} new tokens it "
+                    f"exceeds max_model_len {self.max_model_len}: raise the backend's "
+                    "max_model_len or cap the data (data.max_instruction_tokens)"
+                )
+            prompts.append({"prompt_token_ids": ids})
+        return prompts
 
     def _generate(
         self, prompts: list[str], sampling: Sampling
     ) -> list[tuple[str, bool, int]]:
         params = self.vllm.SamplingParams(**vllm_sampling_kwargs(sampling))
-        results = self.llm.generate(prompts, params, use_tqdm=False)
+        results = self.llm.generate(
+            self.token_prompts(prompts, sampling.max_tokens), params, use_tqdm=False
+        )
         return [
             (
                 r.outputs[0].text,
@@ -370,12 +398,13 @@ class VLLMEngine(LocalEngine):
         params = self.vllm.SamplingParams(
             max_tokens=1, temperature=0.0, logprobs=self.TOP_LOGPROBS
         )
-        results = self.llm.generate(prefixes, params, use_tqdm=False)
+        results = self.llm.generate(
+            self.token_prompts(prefixes, 1), params, use_tqdm=False
+        )
         out = []
         for r in results:
-            top = r.outputs[0].logprobs[
-                0
-            ]  # token id -> Logprob; tokens outside the top 20 count as 0
+            # token id -> Logprob; a digit outside the top 20 counts as 0
+            top = r.outputs[0].logprobs[0]
             out.append(
                 [math.exp(top[t].logprob) if t in top else 0.0 for t in token_ids]
             )
@@ -385,13 +414,21 @@ class VLLMEngine(LocalEngine):
 def score_probs_from_logprobs(
     answer: str, logprobs: list[dict] | None, fmt: VerdictFormat = POINTWISE
 ) -> list[float] | None:
-    """Probabilities of '0'..'9' at the verdict token of an HTTP answer, from its top_logprobs."""
+    """Probabilities of '0'..'9' at the verdict token of an HTTP answer, from its top_logprobs.
+
+    The verdict token is found in the token stream itself: a reasoning model served by vLLM
+    (gpt-oss) returns logprobs for every channel, its reasoning first, while `answer` holds the
+    final channel only. The stream's last verdict line must be the answer's own.
+    """
     match = find_score(answer, fmt)
     if not match or not logprobs:
         return None
-    target, offset = match.start(1), 0
-    for entry in logprobs:
-        token = entry.get("token", "")
+    tokens = [entry.get("token", "") for entry in logprobs]
+    found = find_score("".join(tokens), fmt)
+    if found is None or found.group(1) != match.group(1):
+        return None
+    target, offset = found.start(1), 0
+    for entry, token in zip(logprobs, tokens):
         if offset <= target < offset + max(len(token), 1):
             if token.strip() != match.group(1)[:1] or len(token.strip()) != 1:
                 return None  # the digit shares a token with other text: no clean score position
@@ -557,6 +594,11 @@ def make_engine(model_dir: str | Path, model_spec: dict, backend: dict, seed: in
             **options,
         )
     if kind == "vllm":
+        if "max_model_len" not in options:
+            raise EngineError(
+                "backend 'vllm' needs max_model_len (prompt plus generated tokens); without "
+                "it vLLM reserves the model's whole context"
+            )
         return VLLMEngine(
             model_dir,
             dtype=model_spec.get("dtype", "bfloat16"),

@@ -85,7 +85,12 @@ def accelerate_command(
     config_file: str | None = None,
     cpu: bool = False,
 ) -> list[str]:
-    """`accelerate launch` of this module on one machine; `config_file` for DeepSpeed / FSDP."""
+    """`accelerate launch` of this module on one machine.
+
+    With `config_file` (FSDP, DeepSpeed), the file's `distributed_type` decides how the processes
+    train: a `--multi_gpu` flag beside it would override it, and every process would hold the
+    whole model as plain DDP. Without one, several processes are plain data parallel.
+    """
     command = [
         sys.executable,
         "-m",
@@ -99,12 +104,12 @@ def accelerate_command(
         "--dynamo_backend",
         "no",
     ]
-    if num_processes > 1:
-        # One process per device through torch.distributed; on a CPU-only machine (`cpu`) the
-        # trainers run with use_cpu and talk over gloo, which tests the launch path without GPUs.
-        command.append("--multi_gpu")
     if config_file:
         command += ["--config_file", config_file]
+    elif num_processes > 1:
+        # One process per device through torch.distributed; on a CPU-only machine the trainers
+        # run with use_cpu and talk over gloo, which tests the launch path without GPUs.
+        command.append("--multi_gpu")
     return command + ["-m", "judgerl.launch", str(job_file)]
 
 

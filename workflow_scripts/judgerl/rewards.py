@@ -272,23 +272,36 @@ class KLToInitial:
 
     Registered as a reward function with weight 0, so it changes nothing in the update and its
     mean per step lands in the training log as `rewards/kl_to_initial/mean`.
+
+    The frozen reference sits on the trainer's device (`attach`); log-probabilities are computed
+    `chunk_size` rollouts at a time and only at the completion's positions, so memory follows the
+    chunk, never the whole batch's full-vocabulary logits.
     """
 
     __name__ = "kl_to_initial"
 
     def __init__(
-        self, reference_model, tokenizer, temperature: float = 1.0, autocast_dtype=None
+        self,
+        reference_model,
+        tokenizer,
+        temperature: float = 1.0,
+        autocast_dtype=None,
+        chunk_size: int = 4,
     ):
-        self.reference, self.tokenizer, self.temperature = (
-            reference_model,
-            tokenizer,
-            temperature,
-        )
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be at least 1")
+        self.reference, self.tokenizer = reference_model, tokenizer
+        self.temperature, self.chunk_size = temperature, chunk_size
         # The trainer runs its model under mixed-precision autocast (accelerate wraps its forward);
         # the reference must compute the same way, or the KL of the initial policy is not zero.
         self.autocast_dtype = autocast_dtype
-        self.policy = None  # set to the trainer's model once the trainer exists
+        self.policy = None  # the trainer's model, once the trainer exists (attach)
         self.reference.eval().requires_grad_(False)
+
+    def attach(self, policy) -> None:
+        """Compare with the trainer's model, on its device."""
+        self.policy = policy
+        self.reference.to(next(policy.parameters()).device)
 
     def prompt_ids(self, prompt) -> list[int]:
         if isinstance(prompt, str):
@@ -298,34 +311,44 @@ class KLToInitial:
         )
         return self.tokenizer.encode(text, add_special_tokens=False)
 
-    def _logps(self, model, input_ids, attention_mask, starts, lengths):
+    def _logps(self, model, seqs, starts, lengths):
+        """log p of each completion token, rollouts `chunk_size` at a time."""
         import torch
 
         device = next(model.parameters()).device
-        with torch.autocast(
-            device.type,
-            dtype=self.autocast_dtype or torch.float32,
-            enabled=self.autocast_dtype is not None,
-        ):
-            logits = model(
-                input_ids=input_ids.to(device), attention_mask=attention_mask.to(device)
-            ).logits.float()
-        logps = torch.log_softmax(logits[:, :-1] / self.temperature, dim=-1)
-        taken = (
-            logps.gather(-1, input_ids[:, 1:].to(device).unsqueeze(-1))
-            .squeeze(-1)
-            .cpu()
-        )
-        return [
-            taken[k, s - 1 : s - 1 + n] for k, (s, n) in enumerate(zip(starts, lengths))
-        ]
+        pad = self.tokenizer.pad_token_id or 0
+        out = []
+        for first in range(0, len(seqs), self.chunk_size):
+            rows = range(first, min(first + self.chunk_size, len(seqs)))
+            width = max(len(seqs[k]) for k in rows)
+            # Right padding: the tokens scored sit at the same positions as in an unpadded pass.
+            ids = torch.tensor([seqs[k] + [pad] * (width - len(seqs[k])) for k in rows])
+            mask = torch.tensor(
+                [[1] * len(seqs[k]) + [0] * (width - len(seqs[k])) for k in rows]
+            )
+            with torch.autocast(
+                device.type,
+                dtype=self.autocast_dtype or torch.float32,
+                enabled=self.autocast_dtype is not None,
+            ):
+                logits = model(
+                    input_ids=ids.to(device), attention_mask=mask.to(device)
+                ).logits
+            for row, k in enumerate(rows):
+                s, n = starts[k], lengths[k]
+                scores = logits[row, s - 1 : s - 1 + n].float() / self.temperature
+                taken = torch.tensor(seqs[k][s : s + n], device=device)
+                logp = torch.log_softmax(scores, dim=-1)
+                out.append(logp.gather(-1, taken.unsqueeze(-1)).squeeze(-1).cpu())
+            del logits
+        return out
 
     def __call__(self, prompts, completions, completion_ids, **_):
         import torch
 
         if self.policy is None:
             raise RuntimeError(
-                "KLToInitial.policy is not set; assign the trainer's model after building the trainer"
+                "KLToInitial has no policy; call attach(trainer.model) after building the trainer"
             )
         seqs, starts, lengths = [], [], []
         for prompt, ids in zip(prompts, completion_ids):
@@ -333,14 +356,9 @@ class KLToInitial:
             seqs.append(head + list(ids))
             starts.append(len(head))
             lengths.append(len(ids))
-        width = max(len(s) for s in seqs)
-        pad = self.tokenizer.pad_token_id or 0
-        # Right padding: the tokens scored sit at the same positions as in an unpadded pass.
-        input_ids = torch.tensor([s + [pad] * (width - len(s)) for s in seqs])
-        mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in seqs])
         with torch.no_grad():
-            policy = self._logps(self.policy, input_ids, mask, starts, lengths)
-            reference = self._logps(self.reference, input_ids, mask, starts, lengths)
+            policy = self._logps(self.policy, seqs, starts, lengths)
+            reference = self._logps(self.reference, seqs, starts, lengths)
         return [float((p - r).sum()) for p, r in zip(policy, reference)]
 
 

