@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CORES ?= 2
 PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
-.PHONY: setup setup-test run report test test-fast lint format dry-run check-envs gpu-smoke clean
+.PHONY: setup setup-test run report test test-fast lint format dry-run plan check-envs gpu-smoke clean
 
 setup: $(VENV)/.installed
 setup-test: $(VENV)/.installed-test
@@ -51,6 +51,12 @@ lint: setup
 	$(BIN)/snakemake --lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Before the cluster: every GPU job's GPUs, peak memory per GPU by term, and GPU-hours; fails,
+# naming the job and the term, when one does not fit (judgerl/plan.py).
+CONFIG ?= configs/paper.yaml
+plan: setup
+	PYTHONPATH=workflow_scripts $(BIN)/python -m judgerl.plan $(CONFIG)
 
 # Resolve the environments of a paper-scale run against PyPI alone (no local wheels, nothing
 # installed): the jobs' GPU environment and the submitting node's.

@@ -59,7 +59,9 @@ include: "rules/targets.smk"
 
 # A gold judge or Arena-Hard judge served over HTTP answers before any job that calls it starts.
 onstart:
-    check_served_models(workflow.dag.needrun_jobs())
+    serving.check_served_backends(
+        config, {job.rule.name for job in workflow.dag.needrun_jobs()}
+    )
 
 
 # The study: every table and figure of the paper, and the artifacts of every stage.

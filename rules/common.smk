@@ -10,6 +10,7 @@ import sys
 sys.path.insert(0, f"{workflow.basedir}/workflow_scripts")
 
 from judgerl import config as study_config
+from judgerl import serving
 from judgerl.tables import JUDGE_TABLES, policy_figures
 
 # Params are compared by their repr: in canonical form only a change of value reruns a job, not
@@ -233,33 +234,3 @@ def baseline_answers(run):
     return baseline_answers_of_model(
         config["policy_runs"][run]["policy"], run_format(run)
     )
-
-
-# Rules that call a model over HTTP, by the config section of its backend.
-SERVED_BACKENDS = {
-    "gold": (
-        "annotate_gold",
-        "annotate_gold_pairwise",
-        "generate_rubrics",
-        "score_initial_answers",
-        "score_answers_by_gold",
-        "gold_robustness",
-    ),
-    "arena_hard.judge": ("judge_arena",),
-}
-
-
-def check_served_models(jobs):
-    """Before any job starts: every HTTP backend that a planned job calls answers (judgerl/serving.py)."""
-    from judgerl.serving import check_endpoint
-
-    rules = {job.rule.name for job in jobs}
-    for where, users in SERVED_BACKENDS.items():
-        section = (
-            config.get("arena_hard", {}).get("judge") if "." in where else config[where]
-        )
-        backend = (section or {}).get("backend", {})
-        if backend.get("kind") == "openai" and rules & set(users):
-            check_endpoint(
-                backend["base_url"], f"{where}.backend", backend.get("api_key_env")
-            )

@@ -294,3 +294,30 @@ def check_endpoint(
         raise EngineError(
             f"{where}.base_url: {url} answered HTTP {response.status_code}: {response.text[:200]}"
         )
+
+
+# Rules that call a model over HTTP, by the config section of its backend.
+SERVED_BACKENDS = {
+    "gold": (
+        "annotate_gold",
+        "annotate_gold_pairwise",
+        "generate_rubrics",
+        "score_initial_answers",
+        "score_answers_by_gold",
+        "gold_robustness",
+    ),
+    "arena_hard.judge": ("judge_arena",),
+}
+
+
+def check_served_backends(config: dict, rules: set[str]) -> None:
+    """Before any job starts: every HTTP backend that a planned job (of `rules`) calls answers."""
+    for where, users in SERVED_BACKENDS.items():
+        section = (
+            config.get("arena_hard", {}).get("judge") if "." in where else config[where]
+        )
+        backend = (section or {}).get("backend", {})
+        if backend.get("kind") == "openai" and rules & set(users):
+            check_endpoint(
+                backend["base_url"], f"{where}.backend", backend.get("api_key_env")
+            )
