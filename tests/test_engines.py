@@ -265,3 +265,25 @@ def test_score_probs_from_logprobs_needs_a_clean_digit_token():
     ]
     assert score_probs_from_logprobs("Score: 57", entries) is None
     assert score_probs_from_logprobs("no score", entries) is None
+
+
+def test_both_orders_are_two_games_with_positions_swapped(tiny_engine_fp32):
+    from judgerl.judging import judge_both_orders, judge_pairwise
+
+    settings = JudgeSettings(NON_REASONING, Sampling(max_tokens=4), verdict="argmax")
+    instructions, mine, theirs = (
+        ["Capital of France?", "2 + 2?"],
+        ["Paris.", "4"],
+        ["Lyon.", "5"],
+    )
+    games = judge_both_orders(tiny_engine_fp32, instructions, mine, theirs, settings)
+    shown_first = judge_pairwise(tiny_engine_fp32, instructions, mine, theirs, settings)
+    shown_second = judge_pairwise(
+        tiny_engine_fp32, instructions, theirs, mine, settings
+    )
+    assert len(games) == 2
+    for (first, second), a, b in zip(games, shown_first, shown_second):
+        assert first["p_second"] == pytest.approx(a["p_second"], abs=1e-4)
+        assert second["p_second"] == pytest.approx(b["p_second"], abs=1e-4)
+    with pytest.raises(ValueError, match="differ in length"):
+        judge_both_orders(tiny_engine_fp32, instructions, mine, theirs[:1], settings)
