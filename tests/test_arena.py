@@ -353,3 +353,44 @@ def test_games_of_a_local_judge_read_the_most_probable_label(tiny_engine):
             logprobs = game["label_logprobs"]
             assert game["score"] == arena.LABELS[logprobs.index(max(logprobs))]
             assert game["judgment"] == f"{arena.VERDICT_PREFIX}{game['score']}]]"
+
+
+def test_token_counts_take_special_token_text_as_text(monkeypatch):
+    # arena-hard-auto counts with disallowed_special=(): an answer that contains "<|endoftext|>"
+    # is counted, not refused. A byte-level encoding made here stands in for o200k_base (which
+    # tiktoken would download).
+    import tiktoken
+
+    encoding = tiktoken.Encoding(
+        name="bytes",
+        pat_str=r"\S+|\s+",
+        mergeable_ranks={bytes([i]): i for i in range(256)},
+        special_tokens={"<|endoftext|>": 256},
+    )
+    monkeypatch.setattr(tiktoken, "get_encoding", lambda name: encoding)
+    count = arena.TokenCounter({"kind": "tiktoken", "encoding": "o200k_base"})
+    assert count("ab <|endoftext|>") == len("ab <|endoftext|>")
+
+
+def test_every_answers_markdown_is_counted_here_the_same_way():
+    # A baseline file's own metadata counted a header inside a code block; the scores recount
+    # every answer's markdown from its text with one pattern, and keep its token length.
+    text = "```\n# comment in code\n```\n## Real header\n- item"
+    record = arena.answer_record(
+        "u1",
+        "o3-mini",
+        "Q",
+        text,
+        {
+            "token_len": 17,
+            "header_count": {"h1": 1, "h2": 1},
+            "list_count": {"ordered": 0, "unordered": 1},
+            "bold_count": {"**": 0, "__": 0},
+        },
+    )
+    assert arena.answer_style(record) == {
+        "tokens": 17,
+        "header": 1,
+        "list": 1,
+        "bold": 0,
+    }

@@ -92,3 +92,15 @@ def test_pairwise_score_position_prefix():
     from judgerl.prompts import PAIRWISE
 
     assert score_position_prefix(REASONING, "x", PAIRWISE) == "x\n</think>\nBetter: "
+
+
+def test_the_study_wording_warns_in_general_and_the_warned_one_names_the_patterns():
+    from judgerl.prompts import WORDINGS
+
+    patterns = ("polic", "ended", "rates itself", "extra requirements")
+    assert "fish for a high score" in WORDINGS["study"]
+    assert not any(
+        p in WORDINGS["study"] for p in patterns
+    )  # found later, by the paper's policies
+    assert all(p in WORDINGS["warned"] for p in patterns)
+    assert WORDINGS["warned"].startswith(WORDINGS["study"])

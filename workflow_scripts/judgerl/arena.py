@@ -239,6 +239,15 @@ def style_counts(metadata: dict) -> dict:
     }
 
 
+def answer_style(record: dict) -> dict:
+    """An answer record's style counts, its markdown counted here from its text (code blocks
+    stripped by the same pattern for every answer, a baseline's from arena-hard-auto's files too),
+    its length from its metadata (the configured token counter's)."""
+    return style_counts(
+        answer_metadata(answer_text(record), record["metadata"]["token_len"])
+    )
+
+
 def style_difference(model: dict, baseline: dict) -> list[float]:
     """The four style columns of one battle: relative length, then the difference of each markdown
     density (count per token) relative to their sum."""
@@ -480,7 +489,9 @@ class TokenCounter:
         if spec["kind"] == "tiktoken":
             import tiktoken
 
-            self._encode = tiktoken.get_encoding(spec["encoding"]).encode
+            encoding = tiktoken.get_encoding(spec["encoding"])
+            # As arena-hard-auto counts: special-token text in an answer is plain text, not an error.
+            self._encode = lambda text: encoding.encode(text, disallowed_special=())
         else:
             from transformers import AutoTokenizer
 
@@ -537,10 +548,10 @@ def score_rows(
         if not any(per_model.values()):
             continue
         styles = {
-            name: {uid: style_counts(a["metadata"]) for uid, a in answers[name].items()}
+            name: {uid: answer_style(a) for uid, a in answers[name].items()}
             for name in per_model
         }
-        base_styles = {uid: style_counts(a["metadata"]) for uid, a in baseline.items()}
+        base_styles = {uid: answer_style(a) for uid, a in baseline.items()}
         battles, dropped = category_battles(per_model, styles, base_styles, weight)
         base_name = next(j["baseline"] for js in per_model.values() for j in js)
         for style_control in (False, True):
