@@ -437,16 +437,13 @@ def test_paper_slurm_requests(dag, workflow):
         assert requests[rule]["gpu_model"] == "a100", rule
     policy = next(b for b in dag.blocks(out) if "rule train_policy:" in b)
     assert re.search(r"threads: 32", policy)
-    http_clients = (
-        "annotate_gold",
-        "annotate_gold_pairwise",
-        "generate_rubrics",
-        "score_initial_answers",
-        "score_answers_by_gold",
-        "gold_robustness",
-        "judge_arena",
+    from judgerl.serving import SERVED_BACKENDS
+
+    # The gold judge's and GPT-4.1's clients, and the baseline read from arena-hard's files.
+    http_clients = [
+        *(r for users in SERVED_BACKENDS.values() for r in users),
         "generate_arena_baseline",
-    )
+    ]
     for rule in http_clients:
         assert requests[rule]["gpu"] == "0", rule
 

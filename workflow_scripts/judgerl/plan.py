@@ -107,168 +107,171 @@ def _resources(config: dict, rule: str) -> dict:
     return config.get("resources", {}).get(rule, {})
 
 
-def jobs(config: dict) -> list[Job]:
-    """Every GPU job of the config with its memory terms, budgets and GPU-hours."""
-    plan = config["plan"]
-    gpu_bytes = plan["gpu_memory_gb"] * GB
-    fill = plan["mean_fill"]
-    data = config["data"]
-    instruction = data.get("max_instruction_tokens", 2048)
-    out = []
-    judging = config["judge_inference"]
-    judge_output = max(
-        judging[p].get("max_tokens", 0) for p in ("evaluation", "reward")
+def sft_job(
+    name: str,
+    arch: dict,
+    args: dict,
+    processes: int,
+    gpus: int,
+    examples: int,
+    plan: dict,
+) -> Job:
+    tokens = args.get("max_length", 1024)
+    memory = training_terms(
+        arch,
+        processes,
+        args["per_device_train_batch_size"],
+        tokens,
+        args.get("gradient_checkpointing", False),
+    )
+    trained = examples * args.get("num_train_epochs", 1) * tokens * plan["mean_fill"]
+    seconds = train_seconds(plan, arch["parameters"], trained, processes)
+    return Job(
+        name, gpus, memory, seconds * gpus / 3600, {"all": plan["gpu_memory_gb"] * GB}
     )
 
+
+def grpo_job(
+    name: str,
+    arch: dict,
+    args: dict,
+    processes: int,
+    gpus: int,
+    prompt: int,
+    plan: dict,
+) -> Job:
+    """A GRPO trainer: its FSDP state and micro-batch, and with colocated vLLM generation the
+    model's bf16 copy and KV cache within vLLM's share of the GPU (the trainer gets the rest)."""
+    completion = args["max_completion_length"]
+    tokens, fill = prompt + completion, plan["mean_fill"]
+    memory = training_terms(
+        arch,
+        processes,
+        args["per_device_train_batch_size"],
+        tokens,
+        args.get("gradient_checkpointing", False),
+    )
+    share = (
+        args.get("vllm_gpu_memory_utilization", 0.9) if args.get("use_vllm") else 0.0
+    )
+    budget = {"all": plan["gpu_memory_gb"] * GB * (1 - share)}
+    if share:
+        memory.update(vllm_terms(arch, tokens))
+        budget["vllm"] = plan["gpu_memory_gb"] * GB * share
+    rollouts = (
+        args["max_steps"]
+        * args["per_device_train_batch_size"]
+        * args.get("gradient_accumulation_steps", 1)
+        * processes
+    )
+    seconds = train_seconds(
+        plan, arch["parameters"], rollouts * tokens * fill, processes
+    )
+    seconds += generate_seconds(
+        plan, arch["parameters"], rollouts * completion * fill, processes
+    )
+    return Job(name, gpus, memory, seconds * gpus / 3600, budget)
+
+
+def jobs(config: dict) -> list[Job]:
+    """Every GPU job of the config with its memory terms, budgets and GPU-hours."""
+    plan, data = config["plan"], config["data"]
+    instruction = data.get("max_instruction_tokens", 2048)
+    response = data.get("max_response_tokens", 2048)
+    launch = config.get("launch", {})
+    out = []
     for name, judge in config["judges"].items():
         arch = architecture(config, judge["base"])
-        pointwise = judge["format"] == "pointwise"
-        examples = data["splits"]["judge_train"] * (2 if pointwise else 1)
+        responses = 1 if judge["format"] == "pointwise" else 2
         for stage in judge["stages"]:
             rule = f"train_judge_{stage}"
-            args = {**config["training"][f"judge_{stage}"], **judge.get(stage, {})}
-            processes = config.get("launch", {}).get(rule, {}).get("processes", 1)
             gpus = _resources(config, rule).get("gpu", 0)
             if not gpus:
                 continue
-            micro = args["per_device_train_batch_size"]
+            args = {**config["training"][f"judge_{stage}"], **judge.get(stage, {})}
+            processes = launch.get(rule, {}).get("processes", 1)
             if stage == "sft":
-                tokens = args.get("max_length", 1024)
-                memory = training_terms(
-                    arch,
-                    processes,
-                    micro,
-                    tokens,
-                    args.get("gradient_checkpointing", False),
+                examples = data["splits"]["judge_train"] * (
+                    3 - responses
+                )  # two pointwise examples a pair
+                out.append(
+                    sft_job(
+                        f"{rule}:{name}", arch, args, processes, gpus, examples, plan
+                    )
                 )
-                trained = examples * args.get("num_train_epochs", 1) * tokens * fill
-                seconds = train_seconds(plan, arch["parameters"], trained, processes)
-                budget = {"all": gpu_bytes}
-            else:
-                completion = args["max_completion_length"]
-                # A judge prompt: the instruction, one or two responses and the template.
-                responses = 1 if pointwise else 2
-                prompt = (
-                    instruction
-                    + responses * data.get("max_response_tokens", 2048)
-                    + 1024
+            else:  # a judge prompt: the instruction, one or two responses and the template
+                prompt = instruction + responses * response + 1024
+                out.append(
+                    grpo_job(
+                        f"{rule}:{name}", arch, args, processes, gpus, prompt, plan
+                    )
                 )
-                tokens = prompt + completion
-                share = (
-                    args.get("vllm_gpu_memory_utilization", 0.9)
-                    if args.get("use_vllm")
-                    else 0.0
-                )
-                memory = training_terms(
-                    arch,
-                    processes,
-                    micro,
-                    tokens,
-                    args.get("gradient_checkpointing", False),
-                )
-                rollouts = (
-                    args["max_steps"]
-                    * micro
-                    * args.get("gradient_accumulation_steps", 1)
-                    * processes
-                )
-                seconds = train_seconds(
-                    plan, arch["parameters"], rollouts * tokens * fill, processes
-                )
-                seconds += generate_seconds(
-                    plan, arch["parameters"], rollouts * completion * fill, processes
-                )
-                budget = {"all": gpu_bytes * (1 - share)}
-                if share:
-                    budget["vllm"] = gpu_bytes * share
-                    memory.update(vllm_terms(arch, tokens))
-            out.append(
-                Job(f"{rule}:{name}", gpus, memory, seconds * gpus / 3600, budget)
-            )
 
-    grpo = config["training"]["policy_grpo"]
-    launch = config.get("launch", {}).get("train_policy", {})
-    server = launch.get("judge_server")
-    for run, spec in config["policy_runs"].items():
-        gpus = _resources(config, "train_policy").get("gpu", 0)
-        if not gpus:
-            continue
-        policy, judge = (
-            architecture(config, spec["policy"]),
-            architecture(config, config["judges"][spec["judge"]]["base"]),
+    grpo, monitor = config["training"]["policy_grpo"], config["policy_monitoring"]
+    server = launch.get("train_policy", {}).get("judge_server")
+    gpus = _resources(config, "train_policy").get("gpu", 0)
+    for run, spec in config["policy_runs"].items() if gpus else ():
+        policy = architecture(config, spec["policy"])
+        processes = launch.get("train_policy", {}).get("processes", 1)
+        job = grpo_job(
+            f"train_policy:{run}", policy, grpo, processes, gpus, instruction, plan
         )
-        processes = launch.get("processes", 1)
-        micro, completion = (
-            grpo["per_device_train_batch_size"],
-            grpo["max_completion_length"],
-        )
-        tokens = instruction + completion
-        share = (
-            grpo.get("vllm_gpu_memory_utilization", 0.9)
-            if grpo.get("use_vllm")
-            else 0.0
-        )
-        memory = training_terms(
-            policy, processes, micro, tokens, grpo.get("gradient_checkpointing", False)
-        )
-        if config["policy_monitoring"]["kl_to_initial"]:
-            memory["KL reference (bf16)"] = 2 * policy["parameters"]
-            memory["KL logits (one chunk)"] = logits_bytes(
-                config["policy_monitoring"]["kl_chunk_size"], tokens, policy["vocab"]
+        if monitor["kl_to_initial"]:
+            job.memory["KL reference (bf16)"] = 2 * policy["parameters"]
+            job.memory["KL logits (one chunk)"] = logits_bytes(
+                monitor["kl_chunk_size"],
+                instruction + grpo["max_completion_length"],
+                policy["vocab"],
             )
-        budget = {"all": gpu_bytes * (1 - share)}
-        if share:
-            memory.update(vllm_terms(policy, tokens))
-            budget["vllm"] = gpu_bytes * share
-        rollouts = (
-            grpo["max_steps"]
-            * micro
-            * grpo.get("gradient_accumulation_steps", 1)
-            * processes
-        )
-        seconds = train_seconds(
-            plan, policy["parameters"], rollouts * tokens * fill, processes
-        )
-        seconds += generate_seconds(
-            plan, policy["parameters"], rollouts * completion * fill, processes
-        )
-        job = Job(f"train_policy:{run}", gpus, memory, seconds * gpus / 3600, budget)
         if server and server["gpus"]:
+            judge = architecture(config, config["judges"][spec["judge"]]["base"])
             job.server = vllm_terms(
                 judge,
                 server["max_model_len"],
                 server.get("tensor_parallel_size", server["gpus"]),
             )
-            job.server_budget = gpu_bytes * server.get("gpu_memory_utilization", 0.9)
+            job.server_budget = (
+                plan["gpu_memory_gb"] * GB * server.get("gpu_memory_utilization", 0.9)
+            )
         out.append(job)
 
+    judging = config["judge_inference"]
+    judge_output = max(
+        judging[p].get("max_tokens", 0) for p in ("evaluation", "reward")
+    )
     for rule, model_of, count in _inference_jobs(config):
         gpus = _resources(config, rule).get("gpu", 0)
         backend = (
-            config["judge_inference"]["backend"]
+            judging["backend"]
             if rule in ("evaluate_judge", "score_answers_by_judge")
             else config["evaluation"]["backend"]
         )
         if not gpus or backend["kind"] != "vllm":
             continue
+        output = (
+            judge_output
+            if "judge" in rule
+            else config["evaluation"]["answers"]["max_tokens"]
+        )
         for name, model in model_of.items():
             arch = architecture(config, model)
             memory = vllm_terms(
                 arch, backend["max_model_len"], backend.get("tensor_parallel_size", 1)
             )
-            generated = (
-                count(name) * judge_output * fill
-                if "judge" in rule
-                else count(name) * config["evaluation"]["answers"]["max_tokens"] * fill
+            seconds = generate_seconds(
+                plan, arch["parameters"], count(name) * output * plan["mean_fill"], gpus
             )
-            seconds = generate_seconds(plan, arch["parameters"], generated, gpus)
             out.append(
                 Job(
                     f"{rule}:{name}",
                     gpus,
                     memory,
                     seconds * gpus / 3600,
-                    {"all": gpu_bytes * backend.get("gpu_memory_utilization", 0.9)},
+                    {
+                        "all": plan["gpu_memory_gb"]
+                        * GB
+                        * backend.get("gpu_memory_utilization", 0.9)
+                    },
                 )
             )
     return out
