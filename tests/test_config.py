@@ -114,10 +114,11 @@ def test_judge_settings_are_checked(raw):
 def test_batch_shapes_are_checked(raw):
     cfg = validated(raw["default"])
     cfg["training"]["policy_grpo"]["per_device_train_batch_size"] = 6
-    fails(
-        cfg,
-        "per_device_train_batch_size must be a multiple of num_generations for pairwise",
+    fails(cfg, "per_device_train_batch_size x steps_per_generation must be a multiple")
+    cfg["training"]["policy_grpo"].update(
+        per_device_train_batch_size=1, steps_per_generation=8
     )
+    study_config.check(cfg)  # a process's generation batch holds whole groups
     cfg = validated(raw["default"])
     cfg["training"]["policy_grpo"]["max_steps"] = 3
     cfg["training"]["policy_grpo"]["save_steps"] = 2

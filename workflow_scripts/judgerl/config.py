@@ -142,10 +142,16 @@ def _check_batches(config: dict) -> None:
         for run in config["policy_runs"].values()
         if config["judges"][run["judge"]]["format"] == "pairwise"
     ]
-    if pairwise and grpo["per_device_train_batch_size"] % grpo["num_generations"]:
+    # TRL scores a process's whole generation batch at once: per_device_train_batch_size x
+    # steps_per_generation rollouts (steps_per_generation defaults to the accumulation steps).
+    local = grpo["per_device_train_batch_size"] * grpo.get(
+        "steps_per_generation", grpo.get("gradient_accumulation_steps", 1)
+    )
+    if pairwise and local % grpo["num_generations"]:
         raise ConfigError(
-            "training.policy_grpo.per_device_train_batch_size must be a multiple of "
-            "num_generations for pairwise rewards (Eq. 4 compares rollouts within a whole group)"
+            "training.policy_grpo: per_device_train_batch_size x steps_per_generation must be a "
+            "multiple of num_generations for pairwise rewards (Eq. 4 compares rollouts within a "
+            "whole group, on one process)"
         )
     if grpo["max_steps"] % grpo["save_steps"]:
         raise ConfigError(

@@ -184,7 +184,7 @@ class PairwiseJudgeReward:
         if len(ids) % g:
             raise ValueError(
                 f"a reward batch of {len(ids)} rollouts does not split into groups of {g}; make "
-                "per_device_train_batch_size a multiple of num_generations for a pairwise reward"
+                "per_device_train_batch_size x steps_per_generation a multiple of num_generations"
             )
         groups = [list(range(start, start + g)) for start in range(0, len(ids), g)]
         for group in groups:

@@ -206,11 +206,13 @@ def trainer_args(work: Path, seed: int, **args) -> dict:
 
 def prompt_tokens(tokenizer, prompt) -> int:
     """Tokens of a trainer prompt: rendered text, or a conversation under the chat template."""
-    if isinstance(prompt, str):
-        return len(tokenizer.encode(prompt, add_special_tokens=False))
-    return len(
-        tokenizer.apply_chat_template(prompt, tokenize=True, add_generation_prompt=True)
-    )
+    if not isinstance(prompt, str):
+        # Rendered as text, then tokenized as the engines do (tokenize=True returns a mapping in
+        # transformers 5, whose len() would be its number of keys).
+        prompt = tokenizer.apply_chat_template(
+            prompt, tokenize=False, add_generation_prompt=True
+        )
+    return len(tokenizer.encode(prompt, add_special_tokens=False))
 
 
 def colocated_vllm_args(args: dict, tokenizer, prompts: list) -> dict:
