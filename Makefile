@@ -42,9 +42,10 @@ dry-run: setup
 test: setup-test
 	VLLM_TEST=1 $(PYTEST) --durations=15 tests
 
-# Work in progress: every test but the slow ones (the default run, SLURM, multi-process).
+# Work in progress: every test but the slow ones (the default run, SLURM, vLLM, multi-process),
+# spread test by test over both workers.
 test-fast: setup
-	$(PYTEST) -m "not slow" tests
+	$(BIN)/python -m pytest -q -n 2 --dist load -m "not slow" tests
 
 lint: setup
 	$(BIN)/snakefmt --check Snakefile rules/
