@@ -84,9 +84,3 @@ def prepare(spec: dict, output: str | Path) -> None:
         model.num_parameters() / 1e6,
         output,
     )
-
-
-def torch_dtype(name: str):
-    import torch
-
-    return getattr(torch, name)
