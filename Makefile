@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CORES ?= 2
 PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
-.PHONY: setup setup-test run report test test-fast lint format dry-run plan check-envs gpu-smoke clean
+.PHONY: setup setup-test run report test test-fast lint format dry-run plan check-envs gpu-smoke bench clean
 
 setup: $(VENV)/.installed
 setup-test: $(VENV)/.installed-test
@@ -71,6 +71,13 @@ check-envs: setup
 gpu-smoke: setup
 	$(BIN)/python tests/gpu_smoke.py
 
+# After `make run`: the benchmark scripts, each printing ratios measured side by side in one run
+# (README, Performance). The vLLM figure needs `make setup-test`.
+bench: setup
+	cd benchmarks && ../$(BIN)/python job_overhead.py
+	cd benchmarks && ../$(BIN)/python judge_reward.py
+	cd benchmarks && ../$(BIN)/python generation.py
+
 format: setup
 	$(BIN)/snakefmt Snakefile rules/
 	$(BIN)/ruff format .
@@ -78,4 +85,4 @@ format: setup
 
 clean:
 	rm -rf results/models results/data results/gold results/judges results/policies results/initial_policies \
-		results/arena_hard results/adversarial results/tables results/figures results/report.html logs benchmarks
+		results/arena_hard results/adversarial results/tables results/figures results/report.html logs benchmarks/*/

@@ -157,8 +157,18 @@ def token_counter_input():
 
 
 def served_model_input(name, backend):
-    """A model served over HTTP needs no local folder; every other backend loads one."""
-    return [] if backend["kind"] == "openai" else [model_dir(name)]
+    """A model served over HTTP, or the known gold, needs no local folder; every other backend
+    loads one."""
+    return [] if backend["kind"] in ("openai", "known") else [model_dir(name)]
+
+
+def gold_model_input():
+    return served_model_input(config["gold"].get("model"), config["gold"]["backend"])
+
+
+def gold_spec():
+    """The gold model's entry in `models`; the known gold has none."""
+    return model_spec(config["gold"]["model"]) if "model" in config["gold"] else {}
 
 
 # ---- config slices ---------------------------------------------------------------------------
@@ -177,6 +187,7 @@ def judge_training(judge, stage):
             "mode": j["mode"],
             "format": j["format"],
             "args": {**config["training"][f"judge_{stage}"], **j.get(stage, {})},
+            "wording": config["judge_inference"]["wording"],
         }
     )
 
@@ -194,6 +205,7 @@ def judge_inference(judge, purpose):
             "sampling": sampling,
             "backend": config["judge_inference"]["backend"],
             "spec": model_spec(j["base"]),
+            "wording": config["judge_inference"]["wording"],
         }
     )
 
@@ -208,7 +220,8 @@ def gold_inference(effort, fmt="pointwise"):
             "format": fmt,
             "sampling": {**sampling, **gold["efforts"][effort]},
             "backend": gold["backend"],
-            "spec": model_spec(gold["model"]),
+            "spec": gold_spec(),
+            "wording": "study",
         }
     )
 

@@ -58,7 +58,7 @@ rule score_initial_answers:
         answers=lambda wc: [initial_answers(wc.model)],
         baseline=lambda wc: baseline_answers_of_model(wc.model, wc.format),
         rubrics=[],
-        model=served_model_input(config["gold"]["model"], config["gold"]["backend"]),
+        model=gold_model_input(),
     output:
         scores=["results/initial_policies/{model}/scores.gold.{format}.jsonl"],
     log:
@@ -106,7 +106,7 @@ rule score_answers_by_gold:
         answers=lambda wc: [answers_file(wc.run, s) for s in TRAINED_STEPS],
         baseline=lambda wc: baseline_answers(wc.run),
         rubrics=[],
-        model=served_model_input(config["gold"]["model"], config["gold"]["backend"]),
+        model=gold_model_input(),
     output:
         # Step 0's gold score is the initial policy's, shared (score_initial_answers).
         scores=[score_file("{run}", s, "gold") for s in TRAINED_STEPS],
@@ -157,7 +157,7 @@ rule gold_robustness:
     input:
         flagged="results/adversarial/flagged.jsonl",
         prompts="results/data/splits/policy_test.jsonl",
-        model=served_model_input(config["gold"]["model"], config["gold"]["backend"]),
+        model=gold_model_input(),
     output:
         verdicts="results/adversarial/gold_robustness.jsonl",
         csv=report(

@@ -9,9 +9,7 @@ rule annotate_gold:
         reference=lambda wc: (
             [] if wc.effort == "high" else [gold_file("high", wc.split)]
         ),
-        model=lambda wc: served_model_input(
-            config["gold"]["model"], config["gold"]["backend"]
-        ),
+        model=gold_model_input(),
     output:
         "results/gold/{effort}/{split}.jsonl",
     log:
@@ -38,9 +36,7 @@ rule annotate_gold_pairwise:
         reference=lambda wc: (
             [] if wc.effort == "high" else [pairwise_gold_file("high", wc.split)]
         ),
-        model=lambda wc: served_model_input(
-            config["gold"]["model"], config["gold"]["backend"]
-        ),
+        model=gold_model_input(),
     output:
         "results/gold/{effort}/pairwise/{split}.jsonl",
     log:
@@ -64,9 +60,7 @@ rule annotate_gold_pairwise:
 rule generate_rubrics:
     input:
         instructions="results/data/splits/{split}.jsonl",
-        model=lambda wc: served_model_input(
-            config["gold"]["model"], config["gold"]["backend"]
-        ),
+        model=gold_model_input(),
     output:
         "results/gold/rubrics/{split}.jsonl",
     log:
@@ -82,7 +76,7 @@ rule generate_rubrics:
         runtime=resource("generate_rubrics", "runtime", 240),
     params:
         rubric_sampling=config["gold"].get("rubrics", {}),
-        spec=model_spec(config["gold"]["model"]),
+        spec=gold_spec(),
         backend=config["gold"]["backend"],
         seed=config["seed"],
     script:

@@ -91,6 +91,7 @@ rule evaluate_judge:
         runtime=resource("evaluate_judge", "runtime", 120),
     params:
         inference=lambda wc: judge_inference(wc.judge, "evaluation"),
+        bootstrap=config["evaluation"]["bootstrap"],
         probe=config["master_key"],
         seed=config["seed"],
     script:

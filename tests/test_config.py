@@ -94,9 +94,9 @@ def test_dangling_references_are_named(raw):
 
 
 def test_judge_settings_are_checked(raw):
-    cfg = validated(raw["default"])
+    cfg = validated(raw["paper"])
     del cfg["gold"]["rubrics"]
-    fails(cfg, "judges.base-nr-rubric-135m reads rubrics, but gold.rubrics")
+    fails(cfg, "judges.base-nr-rubric-qwen3-14b reads rubrics, but gold.rubrics")
     cfg = validated(raw["default"])
     cfg["judges"]["pw-nr-135m"]["rubrics"] = True
     fails(cfg, "judges.pw-nr-135m: rubrics are for pointwise judges")
@@ -134,7 +134,7 @@ def test_the_gpu_split_must_match_the_gpu_request(raw):
 
 
 def test_checkpoint_steps(raw):
-    assert study_config.checkpoint_steps(validated(raw["default"])) == [0, 1, 2]
+    assert study_config.checkpoint_steps(validated(raw["default"])) == [0, 2, 4]
     assert study_config.checkpoint_steps(validated(raw["paper"])) == list(
         range(0, 1201, 100)
     )
@@ -200,3 +200,25 @@ def test_vllm_lengths_must_hold_the_capped_data(raw):
     cfg = validated(raw["paper"])
     cfg["launch"]["train_policy"]["judge_server"]["max_model_len"] = 4096
     fails(cfg, "launch.train_policy.judge_server.max_model_len is 4096")
+
+
+def test_only_the_known_gold_goes_without_a_model(raw):
+    cfg = validated(raw["default"])
+    assert cfg["gold"]["backend"]["kind"] == "known" and "model" not in cfg["gold"]
+    study_config.check(
+        cfg
+    )  # no model, no rubric sampling: the function writes its rubrics
+    cfg["gold"]["backend"] = {"kind": "transformers"}
+    with pytest.raises(ConfigError, match="gold.model is not set: a transformers gold"):
+        study_config.check(cfg)
+    cfg = validated(raw["default"])
+    cfg["judge_inference"]["backend"] = {"kind": "known"}
+    with pytest.raises(ConfigError, match="judge_inference.backend: 'known' is a gold"):
+        study_config.check(cfg)
+
+
+def test_the_candidates_degradations_are_checked(raw):
+    cfg = copy.deepcopy(raw["default"])
+    cfg["candidates"]["degrade"]["kinds"] = ["shouting"]
+    with pytest.raises(Exception, match="shouting"):
+        validated(cfg)

@@ -39,6 +39,7 @@ if not _cluster_answers():
 # group), and spends most of its time waiting on the executor's status checks.
 TARGETS = [f"results/gold/high/{split}.jsonl" for split in ("judge_train", "judge_val")]
 RULES = {"prepare_model", "make_splits", "generate_candidates", "annotate_gold"}
+STEPS = 24  # of the judge SFT that the scheduler kills
 
 
 def slurm_snakemake(workdir, *args, timeout=1800):
@@ -111,11 +112,11 @@ def test_a_training_killed_at_its_time_limit_resumes_from_its_checkpoint(cluster
 
     path = cluster_run / "config.yaml"
     cfg = yaml.safe_load(path.read_text())
-    # One example per step and a checkpoint (with validation) after every step: 16 steps of 8-20 s,
+    # One example per step and a checkpoint (with validation) after every step: 24 steps of 5-20 s,
     # so a whole checkpoint exists well before the kill (60-95 s in) even while the default run
     # shares the CPUs, and the job cannot finish before it.
     cfg["training"]["judge_sft"].update(
-        num_train_epochs=2, per_device_train_batch_size=1, save_steps=1
+        max_steps=STEPS, per_device_train_batch_size=1, save_steps=1
     )
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     target = "results/judges/nr-135m/sft"
@@ -136,7 +137,7 @@ def test_a_training_killed_at_its_time_limit_resumes_from_its_checkpoint(cluster
     last = last_checkpoint(work)
     assert last is not None, list(work.iterdir())
     step = int(Path(last).name.split("-")[1])
-    assert 0 < step < 16
+    assert 0 < step < STEPS
 
     resumed = slurm_snakemake(cluster_run, target, "--rerun-incomplete")
     assert resumed.returncode == 0, (
@@ -154,4 +155,4 @@ def test_a_training_killed_at_its_time_limit_resumes_from_its_checkpoint(cluster
     import polars as pl
 
     history = pl.read_csv(cluster_run / target / "train_log.csv")
-    assert history["epoch"].max() == pytest.approx(2)
+    assert history["step"].max() == STEPS

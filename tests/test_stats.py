@@ -49,3 +49,59 @@ def test_bootstrap_interval_contains_mean():
     assert high - low == pytest.approx(2 * 1.96 / np.sqrt(200), rel=0.35)
     assert bootstrap_mean([3.0, 3.0]) == (3.0, 3.0, 3.0)
     assert all(math.isnan(x) for x in bootstrap_mean([]))
+
+
+def test_alpha_interval_resamples_whole_items():
+    from judgerl.agreement import agreement
+    from judgerl.prompts import PAIRWISE, POINTWISE
+
+    rng = np.random.default_rng(0)
+    gold = [int(g) for g in rng.integers(0, 10, size=60)]
+    close = [min(9, max(0, g + int(rng.integers(-1, 2)))) for g in gold]
+    verdicts = [
+        {"label": s, "valid": True, "malformed": None, "thinking_tokens": 0}
+        for s in close
+    ]
+    boot = {"confidence": 0.95, "n_resamples": 300, "seed": 0}
+    out = agreement(verdicts, gold, POINTWISE, bootstrap=boot)
+    low, high = out["interval"]
+    assert low < out["alpha"] < high <= 1 and out["note"] is None
+    # A judge that gives one score to everything: alpha is defined (gold varies) and said so.
+    flat = [dict(v, label=6) for v in verdicts]
+    out = agreement(flat, gold, POINTWISE, bootstrap=boot)
+    assert out["note"] == "judge gave one score (6) to every item"
+    # Undefined alpha says why.
+    out = agreement(flat[:3], [6, 6, 6], POINTWISE)
+    assert math.isnan(out["alpha"])
+    assert out["note"] == "undefined: judge and gold gave one score (6) to every item"
+    # Pairwise: the interval is accuracy's; one position every time is named.
+    picks = [dict(v, label=1) for v in verdicts[:20]]
+    out = agreement(picks, [1] * 10 + [2] * 10, PAIRWISE, bootstrap=boot)
+    assert out["accuracy"] == 0.5 and out["interval"][0] < 0.5 < out["interval"][1]
+    assert out["note"] == "judge chose one position every time"
+
+
+def test_a_work_folder_of_other_params_is_not_resumed(tmp_path):
+    from types import SimpleNamespace
+
+    from judgerl.training import claim_work_dir
+
+    base = tmp_path / "base"
+    base.mkdir()
+
+    class Params(dict):
+        pass
+
+    def job(lr):
+        return SimpleNamespace(
+            params=Params(training={"learning_rate": lr}, launch={"processes": 1}),
+            input=[str(base)],
+        )
+
+    work = tmp_path / "sft.work"
+    claim_work_dir(work, job(1e-4))
+    (work / "trainer").mkdir()
+    claim_work_dir(work, job(1e-4))  # the same job again: resumed
+    assert (work / "trainer").is_dir()
+    claim_work_dir(work, job(2e-4))  # another learning rate: started afresh
+    assert not (work / "trainer").exists() and (work / "job.json").exists()

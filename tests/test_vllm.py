@@ -274,7 +274,13 @@ def test_a_policy_trains_against_a_served_judge(dag, tiny_model_dir, tmp_path):
     )  # the reward varies across rollouts
     local = TransformersEngine(tiny_model_dir, dtype="bfloat16", batch_size=8)
     conversations = [
-        judge_messages(POINTWISE, REASONING, c["instruction"], [c["completion"]])
+        judge_messages(
+            POINTWISE,
+            REASONING,
+            c["instruction"],
+            [c["completion"]],
+            wording=cfg["judge_inference"]["wording"],
+        )
         for c in calls
     ]
     probs = local.score_probs(conversations, REASONING, [c["reasoning"] for c in calls])

@@ -118,7 +118,7 @@ REPORT = {
 def test_editing_one_judge_reruns_only_its_branch(dag, materialised):
     workflow = materialised
     edit_config(
-        workflow, lambda c: c["judges"]["nr-135m"].update(sft={"learning_rate": 1e-4})
+        workflow, lambda c: c["judges"]["nr-135m"].update(sft={"learning_rate": 3e-4})
     )
     run = "smollm2-vs-nr-135m"
     # Step 0 is the untrained policy: its answers and gold score stand (shared by every run); the
@@ -585,6 +585,7 @@ def test_a_dead_gold_server_stops_the_run_before_any_job(dag, workflow):
         lambda c: c["gold"].update(
             backend={"kind": "openai", "base_url": url, "served_model": "gold"},
             verdict="parsed",
+            rubrics={"max_tokens": 64},
         ),
     )
     proc = dag.snakemake(

@@ -96,7 +96,7 @@ def main(snakemake):
         engine = make_engine(
             model_dir, gold["spec"], gold["backend"], seed=snakemake.params.seed
         )
-        settings = JudgeSettings.from_config(gold["mode"], gold["sampling"])
+        settings = JudgeSettings.of(gold)
         for start in range(0, len(todo), CHUNK):
             chunk = todo[start : start + CHUNK]
             progress.add(

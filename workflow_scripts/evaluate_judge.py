@@ -39,7 +39,7 @@ def main(snakemake):
         inference["backend"],
         seed=snakemake.params.seed,
     )
-    settings = JudgeSettings.from_config(inference["mode"], inference["sampling"])
+    settings = JudgeSettings.of(inference)
     verdicts = judge_examples(engine, test, settings, fmt)
 
     rows = [
@@ -50,7 +50,12 @@ def main(snakemake):
     measured = {
         "judge": snakemake.wildcards.judge,
         "mode": inference["mode"],
-        **agreement.agreement(verdicts, [e["label"] for e in test], fmt),
+        **agreement.agreement(
+            verdicts,
+            [e["label"] for e in test],
+            fmt,
+            bootstrap={**snakemake.params.bootstrap, "seed": snakemake.params.seed},
+        ),
     }
     files.write_json(snakemake.output.agreement, measured)
     log.info("%s", measured)

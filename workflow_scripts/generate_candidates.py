@@ -1,13 +1,14 @@
 """Rule generate_candidates: two candidate responses per judge-data instruction.
 
-`model`: sampled from the configured model at two temperatures; `dataset`: the source's own pair
-(Tulu's chosen / rejected, in a seeded random order so that position says nothing).
+`model`: sampled from the configured model at two temperatures, trimmed to whole sentences and
+some degraded (judgerl/candidates.py); `dataset`: the source's own pair (Tulu's chosen / rejected,
+in a seeded random order so that position says nothing).
 """
 
 import logging
 import random
 
-from judgerl import data, files, runtime
+from judgerl import candidates, data, files, runtime
 from judgerl.engines import Sampling, make_engine
 
 
@@ -59,15 +60,23 @@ def main(snakemake):
             )
             samples.append(engine.complete(conversations, sampling))
             log.info("sampled %d responses at temperature %s", len(items), temperature)
+        clean = candidates.trim_to_sentence if cfg["trim"] else str.strip
         for k, item in enumerate(items):
             rows.append(
                 {
                     "id": item["id"],
                     "instruction": item["instruction"],
-                    "responses": [s[k].text.strip() for s in samples],
+                    "responses": [clean(s[k].text) for s in samples],
                     "origins": [f"model:T={t}" for t in cfg["temperatures"]],
                 }
             )
+        degrade = cfg["degrade"]
+        candidates.degrade(
+            rows, degrade["fraction"], degrade["kinds"], snakemake.params.seed
+        )
+        for kind in candidates.KINDS:
+            n = sum(o.endswith(kind) for r in rows for o in r["origins"])
+            log.info("%d candidates degraded: %s", n, kind)
     files.write_jsonl(snakemake.output[0], rows)
     log.info("%d instructions, %d candidates", len(rows), 2 * len(rows))
 

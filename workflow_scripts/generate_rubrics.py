@@ -8,6 +8,7 @@ import logging
 
 from judgerl import files, runtime
 from judgerl.engines import Sampling, make_engine
+from judgerl.known_gold import KnownGold
 from judgerl.prompts import rubric_messages
 from judgerl.verdicts import split_thinking
 
@@ -31,12 +32,23 @@ def main(snakemake):
             snakemake.params.backend,
             seed=snakemake.params.seed,
         )
-        sampling = Sampling.from_config(snakemake.params.rubric_sampling)
         for start in range(0, len(todo), CHUNK):
             chunk = todo[start : start + CHUNK]
+            if isinstance(engine, KnownGold):  # it states what it checks
+                progress.add(
+                    {
+                        "id": r["id"],
+                        "instruction": r["instruction"],
+                        "rubric": engine.rubric(r["instruction"]),
+                        "finished": True,
+                    }
+                    for r in chunk
+                )
+                continue
             # Written in non-thinking mode: the rubric is the answer itself.
             completions = engine.complete(
-                [rubric_messages(r["instruction"]) for r in chunk], sampling
+                [rubric_messages(r["instruction"]) for r in chunk],
+                Sampling.from_config(snakemake.params.rubric_sampling),
             )
             progress.add(
                 {

@@ -6,6 +6,9 @@ training-judge score keeps rising after it (it ends higher than at the peak, and
 none when gold ends at its peak or the judge's score falls too. Scores are the test-prompt means of policy_scores.csv (the
 verdict score for pointwise runs, the win rate for pairwise ones).
 
+A pairwise judge that picks one position in every game of a step gives every rollout 0.5:
+`position_biased_steps` counts those steps (the train log's `judge/first_preferred` at 0 or 1).
+
 KL at a checkpoint is the train log's `rewards/kl_to_initial/mean` at that step: the sampled
 sequence KL of that step's rollouts from the frozen initial policy (drawn by the policy one update
 before the checkpoint). A sampled estimate can fall below 0 by noise; sqrt takes it as 0.
@@ -26,10 +29,18 @@ from judgerl.hacking import hacking_onset, sqrt_kl
 def main(snakemake):
     runtime.setup(snakemake)
     KL = "rewards/kl_to_initial/mean"
+    FIRST = "judge/first_preferred"
     scores = pl.read_csv(snakemake.input.scores).filter(
         pl.col("metric").is_in(["score", "win_rate"])
     )
     runs = snakemake.params.runs
+
+    def position_biased_steps(path):
+        """Steps where a pairwise judge chose one position in every game (rewards all 0.5)."""
+        log = pl.read_csv(path)
+        if FIRST not in log.columns:
+            return None  # a pointwise judge
+        return int(log[FIRST].drop_nulls().is_in([0.0, 1.0]).sum())
 
     def kl_by_step(path):
         log = pl.read_csv(path)
@@ -59,6 +70,7 @@ def main(snakemake):
                 "judge": runs[run]["judge"],
                 **hacking_onset(gold, judge),
                 "sqrt_kl_final": sqrt_kl(kl[last]) if last in kl else None,
+                "position_biased_steps": position_biased_steps(log_path),
             }
         )
         curves[run] = [
@@ -68,7 +80,12 @@ def main(snakemake):
         ]
 
     frame = pl.DataFrame(
-        rows, schema_overrides={"onset_step": pl.Int64, "sqrt_kl_final": pl.Float64}
+        rows,
+        schema_overrides={
+            "onset_step": pl.Int64,
+            "sqrt_kl_final": pl.Float64,
+            "position_biased_steps": pl.Int64,
+        },
     )
     tables.write_table(frame, snakemake.output.csv, snakemake.output.md, floatfmt=".3f")
 

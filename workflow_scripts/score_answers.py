@@ -30,7 +30,7 @@ def main(snakemake):
     engine = make_engine(
         model_dir, inference["spec"], inference["backend"], seed=snakemake.params.seed
     )
-    settings = JudgeSettings.from_config(inference["mode"], inference["sampling"])
+    settings = JudgeSettings.of(inference)
 
     def score(answers):
         instructions = [a["instruction"] for a in answers]

@@ -13,6 +13,8 @@ import logging
 import shutil
 from pathlib import Path
 
+import polars as pl
+
 from judgerl import agreement, files, launch, runtime, training
 from judgerl.data import gold_examples, load_rubrics
 from judgerl.engines import make_engine
@@ -32,6 +34,7 @@ def main(snakemake):
     mode, spec, fmt = judge["mode"], judge["base_spec"], FORMATS[judge["format"]]
     rubrics = load_rubrics(snakemake.input.rubrics) if snakemake.input.rubrics else None
     work = training.work_dir(snakemake.output[0])
+    training.claim_work_dir(work, snakemake)
     exports = work / "exports"
 
     def train(launched):
@@ -47,6 +50,7 @@ def main(snakemake):
                         e["responses"],
                         e["rubric"],
                         fmt,
+                        judge["wording"],
                     ),
                     "gold_label": e["label"],
                 }
@@ -74,12 +78,13 @@ def main(snakemake):
             training.write_log_history(
                 trainer.state.log_history, exports / "train_log.csv"
             )
+            training.warn_without_signal(trainer.state.log_history, log)
 
     def choose_checkpoint():
         """Every exported step judges the validation split; the highest mean reward wins (ties: the
         earlier step, the less optimised judge)."""
         val = gold_examples(snakemake.input.val, fmt.name, rubrics)
-        settings = JudgeSettings.from_config(inference["mode"], inference["sampling"])
+        settings = JudgeSettings.of(inference)
         candidates = sorted(
             (p for p in exports.glob("checkpoint-*") if p.is_dir()),
             key=training.checkpoint_step,
@@ -88,8 +93,8 @@ def main(snakemake):
             raise RuntimeError(
                 f"GRPO saved no checkpoint under {exports}; check save_steps and max_steps"
             )
-        results = []
-        for path in candidates:
+
+        def validate(path, step):
             engine = make_engine(
                 path,
                 inference["spec"],
@@ -98,18 +103,26 @@ def main(snakemake):
             )
             verdicts = judge_examples(engine, val, settings, fmt)
             measured = agreement.agreement(verdicts, [e["label"] for e in val], fmt)
-            results.append({"step": training.checkpoint_step(path), **measured})
-            log.info("validation of %s: %s", path.name, measured)
+            log.info("validation of step %d: %s", step, measured)
             del engine
             gc.collect()
+            return {"step": step, **measured}
+
+        # The starting judge is validated too, so that the record shows what GRPO gained; the
+        # choice is among GRPO's own steps, as the paper's.
+        start = validate(snakemake.input.start, 0)
+        results = [validate(p, training.checkpoint_step(p)) for p in candidates]
         best = max(results, key=lambda r: (r["mean_reward"], -r["step"]))
         chosen = exports / f"checkpoint-{best['step']}"
+        history = pl.read_csv(exports / "train_log.csv").to_dicts()
         files.write_json(
             chosen / "selection.json",
             {
                 "chosen_step": best["step"],
                 "criterion": "mean validation reward",
+                "start": start,
                 "validation": results,
+                "learning_signal": training.has_signal(history),
             },
         )
         (exports / "train_log.csv").rename(chosen / "train_log.csv")

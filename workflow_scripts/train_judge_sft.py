@@ -41,6 +41,7 @@ def main(snakemake):
                         e["responses"],
                         e["rubric"],
                         fmt,
+                        judge["wording"],
                     ),
                     "completion": verdict_completion(
                         e["label"], mode, e["reasoning"], fmt
@@ -51,6 +52,7 @@ def main(snakemake):
         )
 
     work = training.work_dir(snakemake.output[0])
+    training.claim_work_dir(work, snakemake)
 
     def train(launched):
         model, tokenizer = training.load_for_training(snakemake.input.base)

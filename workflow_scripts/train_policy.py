@@ -37,6 +37,7 @@ def main(snakemake):
     )
     settings = snakemake.params.launch
     work = Path(snakemake.output.train_log).parent / ".work"
+    training.claim_work_dir(work, snakemake)
 
     def judge_engine(judge_url):
         if judge_url:
@@ -66,7 +67,7 @@ def main(snakemake):
         training.truncate_jsonl_after(calls_log, training.checkpoint_step(resume))
 
         engine = judge_engine(launched.get("judge_url"))
-        judging = JudgeSettings.from_config(inference["mode"], inference["sampling"])
+        judging = JudgeSettings.of(inference)
         if inference["format"] == "pairwise":
             reward = PairwiseJudgeReward(
                 engine, judging, grpo["num_generations"], log_path=calls_log
@@ -134,6 +135,7 @@ def main(snakemake):
         training.write_log_history(
             trainer.state.log_history, snakemake.output.train_log
         )
+        training.warn_without_signal(trainer.state.log_history, log)
         training.move_into(calls_log, Path(snakemake.output.judge_calls))
         shutil.rmtree(work)
         log.info("%d judge calls", reward.calls)

@@ -3,6 +3,8 @@
 config      -- the study's config: canonical form, schema defaults, checks across sections
 data        -- instruction sources (embedded, Tulu 3 mixture), seeded splits, gold examples
 models      -- the model registry: preparing and loading models
+candidates  -- the default's candidate responses: trimmed samples, some degraded
+known_gold  -- a gold judge that is a known function, with a trace that walks its checks
 prompts     -- the judge prompts (pointwise 0-9, pairwise) and how they are rendered for a model
 verdicts    -- reading a judge's output: verdict parsing, validity, expected score, Eq. 1 / 3
 engines     -- inference backends behind one interface: transformers, vLLM, OpenAI-compatible HTTP

@@ -76,7 +76,15 @@ def _check_references(config: dict) -> None:
                 "candidates.source is 'model' but candidates.model is not set"
             )
         _need(config, "models", candidates["model"], "candidates.model")
-    _need(config, "models", gold["model"], "gold.model")
+    if "model" in gold:
+        _need(config, "models", gold["model"], "gold.model")
+    elif gold["backend"]["kind"] in ("transformers", "vllm"):
+        raise ConfigError(
+            f"gold.model is not set: a {gold['backend']['kind']} gold loads a model"
+        )
+    for where in ("candidates", "judge_inference", "evaluation"):
+        if config[where].get("backend", {}).get("kind") == "known":
+            raise ConfigError(f"{where}.backend: 'known' is a gold judge, not a model")
     data = config["data"]
     if "max_instruction_tokens" in data or "max_response_tokens" in data:
         if "token_counter" not in data:
@@ -94,7 +102,8 @@ def _check_references(config: dict) -> None:
             raise ConfigError(
                 f"judges.{name}: rubrics are for pointwise judges, as in the paper"
             )
-        if judge["rubrics"] and "rubrics" not in gold:
+        writes_rubrics = "rubrics" in gold or gold["backend"]["kind"] == "known"
+        if judge["rubrics"] and not writes_rubrics:
             raise ConfigError(
                 f"judges.{name} reads rubrics, but gold.rubrics (how the gold model writes them) "
                 "is not set"

@@ -32,7 +32,7 @@ from judgerl.verdicts import DIGITS, find_score
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("transformers", "vllm", "openai")
+BACKENDS = ("transformers", "vllm", "openai", "known")
 
 
 class EngineError(RuntimeError):
@@ -606,6 +606,12 @@ def make_engine(model_dir: str | Path, model_spec: dict, backend: dict, seed: in
             seed=seed,
             **options,
         )
+    if (
+        kind == "known"
+    ):  # a gold judge that is a known function, no model (known_gold.py)
+        from judgerl.known_gold import KnownGold
+
+        return KnownGold(**{k: tuple(v) for k, v in options.items() if k == "length"})
     if kind == "openai":
         return OpenAICompatibleEngine(
             model=options.pop("served_model", model_spec.get("hub_id", str(model_dir))),

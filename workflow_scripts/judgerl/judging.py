@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from judgerl import known_gold
 from judgerl.engines import LocalEngine, Sampling, score_probs_from_logprobs, with_stop
 from judgerl.prompts import (
     NON_REASONING,
@@ -40,9 +41,19 @@ class JudgeSettings:
     mode: str  # reasoning | non_reasoning
     sampling: Sampling  # max_tokens covers the thinking and the verdict line
     verdict: str = "parsed"
+    wording: str = "study"  # the rules of the judge prompt (prompts.WORDINGS)
 
     @classmethod
-    def from_config(cls, mode: str, cfg: dict, **sampling_overrides) -> JudgeSettings:
+    def of(cls, inference: dict) -> JudgeSettings:
+        """From a rule's inference slice (config: `judge_inference`, or the gold's)."""
+        return cls.from_config(
+            inference["mode"], inference["sampling"], inference["wording"]
+        )
+
+    @classmethod
+    def from_config(
+        cls, mode: str, cfg: dict, wording: str = "study", **sampling_overrides
+    ) -> JudgeSettings:
         verdict = cfg.get("verdict", "parsed")
         if verdict not in VERDICT_READINGS:
             raise ValueError(
@@ -52,6 +63,7 @@ class JudgeSettings:
             mode=mode,
             sampling=Sampling.from_config(cfg, **sampling_overrides),
             verdict=verdict,
+            wording=wording,
         )
 
 
@@ -157,15 +169,23 @@ def judge_pointwise(
     responses: list[str],
     settings: JudgeSettings,
     rubrics: list[str | None] | None = None,
-    wording: str = "study",
+    wording: str | None = None,
 ) -> list[dict]:
     """Scores 0..9 of (instruction, response): score, parsed_score, probs, expected_score, trace.
-    `wording` picks another wording of the prompt (prompts.WORDINGS), for the robustness check."""
+    `wording` overrides the settings' wording of the prompt (prompts.WORDINGS), for the robustness
+    check."""
     if len(instructions) != len(responses):
         raise ValueError("instructions and responses differ in length")
+    if isinstance(
+        engine, known_gold.KnownGold
+    ):  # reads no prompt, so no rubric or wording
+        effort = settings.sampling.reasoning_effort
+        return known_gold.judge_pointwise(engine, instructions, responses, effort)
     rubrics = rubrics or [None] * len(instructions)
     conversations = [
-        judge_messages(POINTWISE, settings.mode, i, [r], rb, wording)
+        judge_messages(
+            POINTWISE, settings.mode, i, [r], rb, wording or settings.wording
+        )
         for i, r, rb in zip(instructions, responses, rubrics)
     ]
     records = judge_verdicts(engine, conversations, settings, POINTWISE)
@@ -189,9 +209,12 @@ def judge_pairwise(
     """Choices between two responses: choice (1 or 2), parsed_choice, p_second, trace."""
     if not len(instructions) == len(firsts) == len(seconds):
         raise ValueError("instructions and the two response lists differ in length")
+    if isinstance(engine, known_gold.KnownGold):
+        effort = settings.sampling.reasoning_effort
+        return known_gold.judge_pairwise(engine, instructions, firsts, seconds, effort)
     rubrics = rubrics or [None] * len(instructions)
     conversations = [
-        judge_messages(PAIRWISE, settings.mode, i, [a, b], rb)
+        judge_messages(PAIRWISE, settings.mode, i, [a, b], rb, settings.wording)
         for i, a, b, rb in zip(instructions, firsts, seconds, rubrics)
     ]
     records = judge_verdicts(engine, conversations, settings, PAIRWISE)

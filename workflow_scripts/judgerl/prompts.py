@@ -144,11 +144,14 @@ def _defuse(text: str) -> str:
     return text
 
 
-# Other wordings of the pointwise prompt, for the paper's robustness check of the gold judge on
-# flagged outputs: does a differently worded gold prompt still fall for them?
+# Other wordings of the rules: for the paper's robustness check of the gold judge on flagged
+# outputs (does a differently worded gold prompt still fall for them?), and `brief` for judges
+# trained on a CPU, where the study's rules would be most of every training token
+# (config `judge_inference.wording`).
 WORDINGS = {
     "study": RULES,
     "plain": "Rate the response on how well it does what the instruction asks.",
+    "brief": "Judge only how well the response carries out the instruction.",
     # The study's wording warns in general terms (as the paper's extra rule does); this one names
     # the patterns that the paper's policies later found.
     "warned": RULES
@@ -169,12 +172,8 @@ def pointwise_messages(
 ) -> list[dict]:
     if mode not in MODES:
         raise ValueError(f"judge mode must be one of {MODES}, got {mode!r}")
-    if wording not in WORDINGS:
-        raise ValueError(
-            f"unknown prompt wording {wording!r}; expected one of {tuple(WORDINGS)}"
-        )
     user = POINTWISE_TEMPLATE.format(
-        rules=WORDINGS[wording],
+        rules=_rules(wording),
         instruction=_defuse(instruction.strip()),
         response=_defuse(response.strip()),
         rubric=RUBRIC.format(rubric=rubric.strip()) if rubric else "",
@@ -183,17 +182,26 @@ def pointwise_messages(
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
+def _rules(wording: str) -> str:
+    if wording not in WORDINGS:
+        raise ValueError(
+            f"unknown prompt wording {wording!r}; expected one of {tuple(WORDINGS)}"
+        )
+    return WORDINGS[wording]
+
+
 def pairwise_messages(
     instruction: str,
     response_1: str,
     response_2: str,
     mode: str,
     rubric: str | None = None,
+    wording: str = "study",
 ) -> list[dict]:
     if mode not in MODES:
         raise ValueError(f"judge mode must be one of {MODES}, got {mode!r}")
     user = PAIRWISE_TEMPLATE.format(
-        rules=RULES,
+        rules=_rules(wording),
         instruction=_defuse(instruction.strip()),
         response_1=_defuse(response_1.strip()),
         response_2=_defuse(response_2.strip()),
@@ -217,7 +225,9 @@ def judge_messages(
             raise ValueError(
                 f"a pairwise verdict compares two responses, got {len(responses)}"
             )
-        return pairwise_messages(instruction, responses[0], responses[1], mode, rubric)
+        return pairwise_messages(
+            instruction, responses[0], responses[1], mode, rubric, wording
+        )
     if len(responses) != 1:
         raise ValueError(
             f"a pointwise verdict rates one response, got {len(responses)}"
@@ -276,12 +286,13 @@ def judge_prompt(
     responses: list[str],
     rubric: str | None = None,
     fmt: VerdictFormat = POINTWISE,
+    wording: str = "study",
 ) -> str:
     """The rendered prompt of a local judge, as its training and its use both see it."""
     kwargs = mode_template_kwargs(model_spec.get("chat_template_kwargs"), mode)
     return render(
         tokenizer,
-        judge_messages(fmt, mode, instruction, responses, rubric),
+        judge_messages(fmt, mode, instruction, responses, rubric, wording),
         mode,
         kwargs,
     )

@@ -177,6 +177,7 @@ class PairwiseJudgeReward:
         self.engine, self.settings, self.group_size = engine, settings, group_size
         self.log_path = Path(log_path) if log_path else None
         self.calls = 0
+        self.position_biased_steps = 0
 
     def groups(self, ids: list) -> list[list[int]]:
         """TRL lays out each prompt's rollouts next to each other; check it rather than assume it."""
@@ -226,14 +227,23 @@ class PairwiseJudgeReward:
             for k, value in zip(group, round_robin_rewards(matrix)[0]):
                 rewards[k] = value
         self.calls += len(verdicts)
+        step = _step(trainer_state)
+        first = sum(v["choice"] == 1 for v in verdicts) / len(verdicts)
+        if first in (0.0, 1.0):
+            # Each rollout then wins its games in one position and loses them in the other:
+            # every reward is 0.5, and the step teaches the policy nothing.
+            self.position_biased_steps += 1
+            log.warning(
+                "step %s: the pairwise judge chose response %d in all %d games (position "
+                "bias): every reward is 0.5, no learning signal",
+                step,
+                1 if first == 1.0 else 2,
+                len(verdicts),
+            )
         if log_metric is not None:
             log_metric("judge/malformed_rate", malformed_rate(verdicts))
             log_metric("judge/calls", float(len(verdicts)))
-            log_metric(
-                "judge/first_preferred",
-                sum(v["choice"] == 1 for v in verdicts) / len(verdicts),
-            )
-        step = _step(trainer_state)
+            log_metric("judge/first_preferred", first)
         key = (lambda k: id[k]) if id is not None else (lambda k: None)
         _append_jsonl(
             self.log_path,

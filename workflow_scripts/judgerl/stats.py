@@ -57,3 +57,28 @@ def bootstrap_mean(
         rng=np.random.default_rng(seed),
     )
     return mean, float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def bootstrap_interval(
+    n: int,
+    statistic,
+    confidence: float = 0.95,
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of `statistic(indices)` over n paired items, resampled
+    whole (a judge's verdict with its gold label): scipy.stats.bootstrap on the item indices."""
+    from scipy.stats import bootstrap
+
+    if n < 2:
+        return math.nan, math.nan
+    res = bootstrap(
+        (np.arange(n),),
+        lambda idx: statistic(idx.astype(int)),
+        vectorized=False,
+        confidence_level=confidence,
+        n_resamples=n_resamples,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)

@@ -141,6 +141,7 @@ def judge_rows(agreements: list[dict], judges: dict) -> list[dict]:
         spec = judges[measured["judge"]]
         alpha = measured.get("alpha")
         accuracy = measured.get("accuracy")
+        low, high = measured.get("interval") or (None, None)
         rows.append(
             {
                 "judge": measured["judge"],
@@ -158,8 +159,12 @@ def judge_rows(agreements: list[dict], judges: dict) -> list[dict]:
                     else 100 * measured["alpha_expected_score"]
                 ),
                 "accuracy_x100": None if accuracy is None else 100 * accuracy,
+                # the bootstrap interval of alpha (pointwise) or accuracy (pairwise), x 100
+                "low_x100": None if low is None else 100 * low,
+                "high_x100": None if high is None else 100 * high,
                 "malformed_rate": measured["malformed_rate"],
                 "mean_thinking_tokens": measured["mean_thinking_tokens"],
+                "note": measured.get("note"),
             }
         )
     return sorted(

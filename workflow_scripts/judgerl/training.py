@@ -31,6 +31,36 @@ def work_dir(output: str | Path) -> Path:
     return output.with_name(f"{output.name}.work")
 
 
+def claim_work_dir(work: Path, snakemake) -> None:
+    """Resume only what the same job started: the work folder records the job's params and
+    inputs, and a folder left by a job with other ones (a changed learning rate, another number
+    of steps) is removed, not resumed. The launching process calls it, before any trainer."""
+    import json
+    import os
+
+    from judgerl import launch
+
+    if launch.is_child():
+        return
+    job = json.dumps(
+        {
+            "params": {k: v for k, v in snakemake.params.items() if k != "launch"},
+            # an input remade since (a retrained judge at the same path) counts as another input
+            "input": {str(p): os.stat(p).st_mtime_ns for p in snakemake.input},
+        },
+        sort_keys=True,
+        default=str,
+    )
+    record = Path(work) / "job.json"
+    if record.exists() and record.read_text() != job:
+        log.warning(
+            "%s was left by a job with other params or inputs: starting afresh", work
+        )
+        shutil.rmtree(work)
+    Path(work).mkdir(parents=True, exist_ok=True)
+    record.write_text(job)
+
+
 def last_checkpoint(trainer_dir: Path) -> str | None:
     """The newest whole TRL checkpoint to resume from, or None.
 
@@ -182,6 +212,25 @@ def truncate_jsonl_after(path: Path, step: int) -> None:
             r for r in read_jsonl(path) if r.get("step") is None or r["step"] <= step
         ]
         write_jsonl(path, rows)
+
+
+def has_signal(log_history: list[dict]) -> bool:
+    """Whether any GRPO step had a group whose rewards differed: with every group's rewards
+    equal (`frac_reward_zero_std` 1), every advantage is 0 and the step changes nothing."""
+    fractions = [
+        row["frac_reward_zero_std"]
+        for row in log_history
+        if row.get("frac_reward_zero_std") is not None
+    ]
+    return any(float(f) < 1 for f in fractions)
+
+
+def warn_without_signal(log_history: list[dict], log: logging.Logger) -> None:
+    if not has_signal(log_history):
+        log.warning(
+            "no learning signal: in every step, every group's rollouts earned the same reward "
+            "(e.g. all invalid verdicts), so GRPO left the weights as they were"
+        )
 
 
 def move_into(src: Path, dst: Path) -> None:
