@@ -1,5 +1,5 @@
-"""Per rule: the wall time of an empty job (Python start, the imports its script needs, the model
-load) against the mean wall time of its jobs in the last run (Snakemake's `benchmark:` records
+"""Per rule: the wall time of an empty job (Python start, Snakemake's script preamble, the imports
+its script needs, the model load) against the mean wall time of its jobs in the last run (Snakemake's `benchmark:` records
 under benchmarks/<rule>/). The rest is the job's useful work.
 
     python benchmarks/job_overhead.py        # after a run of the default (`make run`)
@@ -37,6 +37,8 @@ EMPTY = {
 
 
 def empty_job(code: str, model: Path) -> float:
+    # Snakemake's preamble to a rule script imports snakemake to unpickle the job.
+    code = f"import snakemake.script; {code}"
     start = time.perf_counter()
     subprocess.run(
         [

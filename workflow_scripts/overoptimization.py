@@ -74,7 +74,7 @@ def main(snakemake):
             }
         )
         curves[run] = [
-            (0.0 if s == 0 else sqrt_kl(kl[s]), gold[s], judge[s])
+            (0.0 if s == 0 else sqrt_kl(kl[s]), gold[s], judge[s], s)
             for s in steps
             if s == 0 or s in kl
         ]
@@ -108,12 +108,23 @@ def main(snakemake):
             color="tab:blue",
             label="training judge",
         )
+        # The sampled KL is noisy over few steps: each point names its step, so that a line
+        # that doubles back reads as a KL estimate that fell.
+        for x_, gold_, judge_, step in points:
+            for y in (gold_, judge_):
+                ax.annotate(
+                    f"{step}",
+                    (x_, y),
+                    xytext=(3, 3),
+                    textcoords="offset points",
+                    fontsize=6,
+                )
         onset = next(r["onset_step"] for r in rows if r["run"] == run)
         ax.set_title(
             f"{run}" + (f"\nhacking from step {onset}" if onset is not None else ""),
             fontsize=8,
         )
-        ax.set_xlabel("sqrt(KL to initial policy), nats^0.5")
+        ax.set_xlabel("sqrt(KL to initial policy), nats^0.5 (labels: step)")
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("test-prompt score")
     axes[0][0].legend(fontsize=7)
