@@ -119,7 +119,7 @@ def test_vllm_boundary():
         import vllm  # noqa: F401
     except ImportError:
         with pytest.raises(EngineError, match="vllm package"):
-            make_engine("results/models/x", {}, {"kind": "vllm"})
+            make_engine("results/models/x", {}, {"kind": "vllm", "max_model_len": 64})
 
 
 def test_unknown_backend():
