@@ -32,35 +32,37 @@ def main(snakemake):
             snakemake.params.backend,
             seed=snakemake.params.seed,
         )
-        for start in range(0, len(todo), CHUNK):
-            chunk = todo[start : start + CHUNK]
-            if isinstance(engine, KnownGold):  # it states what it checks
-                progress.add(
-                    {
-                        "id": r["id"],
-                        "instruction": r["instruction"],
-                        "rubric": engine.rubric(r["instruction"]),
-                        "finished": True,
-                    }
-                    for r in chunk
-                )
-                continue
-            # Written in non-thinking mode: the rubric is the answer itself.
-            completions = engine.complete(
-                [rubric_messages(r["instruction"]) for r in chunk],
-                Sampling.from_config(snakemake.params.rubric_sampling),
-            )
+        if isinstance(engine, KnownGold):  # it states what it checks
             progress.add(
                 {
                     "id": r["id"],
                     "instruction": r["instruction"],
-                    "rubric": (
-                        split_thinking(c.text)[1] if "</think>" in c.text else c.text
-                    ).strip(),
-                    "finished": c.finished,
+                    "rubric": engine.rubric(r["instruction"]),
+                    "finished": True,
                 }
-                for r, c in zip(chunk, completions)
+                for r in todo
             )
+        else:
+            sampling = Sampling.from_config(snakemake.params.rubric_sampling)
+            for start in range(0, len(todo), CHUNK):
+                chunk = todo[start : start + CHUNK]
+                # Written in non-thinking mode: the rubric is the answer itself.
+                completions = engine.complete(
+                    [rubric_messages(r["instruction"]) for r in chunk], sampling
+                )
+                progress.add(
+                    {
+                        "id": r["id"],
+                        "instruction": r["instruction"],
+                        "rubric": (
+                            split_thinking(c.text)[1]
+                            if "</think>" in c.text
+                            else c.text
+                        ).strip(),
+                        "finished": c.finished,
+                    }
+                    for r, c in zip(chunk, completions)
+                )
     empty = sum(not progress.rows[r["id"]]["rubric"] for r in rows)
     if empty:
         log.warning(

@@ -606,9 +606,8 @@ def make_engine(model_dir: str | Path, model_spec: dict, backend: dict, seed: in
             seed=seed,
             **options,
         )
-    if (
-        kind == "known"
-    ):  # a gold judge that is a known function, no model (known_gold.py)
+    if kind == "known":
+        # The gold as a known function (known_gold.py): no model, only its length range.
         from judgerl.known_gold import KnownGold
 
         return KnownGold(**{k: tuple(v) for k, v in options.items() if k == "length"})

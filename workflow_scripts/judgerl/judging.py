@@ -176,9 +176,8 @@ def judge_pointwise(
     check."""
     if len(instructions) != len(responses):
         raise ValueError("instructions and responses differ in length")
-    if isinstance(
-        engine, known_gold.KnownGold
-    ):  # reads no prompt, so no rubric or wording
+    if isinstance(engine, known_gold.KnownGold):
+        # It reads no prompt, so neither rubric nor wording enters.
         effort = settings.sampling.reasoning_effort
         return known_gold.judge_pointwise(engine, instructions, responses, effort)
     rubrics = rubrics or [None] * len(instructions)

@@ -10,8 +10,9 @@ agreement and hacking mean little at toy scale. This gold is a deterministic sco
 - length (0-2): it is of a moderate length, `length` words (neither a stub nor a ramble);
 - repetition (0-2): it does not say the same thing again and again.
 
-The score is their sum, 0..9. Its trace names the key words, walks through the checks in that order
-("Key words: solar, panel. found 2 -> 3; ends -> 2; 14 words -> 2; 0% repeated -> 2; total 9."), so a reasoning judge distilled from it learns a procedure. Lower reasoning efforts skip
+The score is their sum, 0..9. Its trace names the key words and walks through the checks in
+that order ("Key words: solar, panel. found 2 -> 3; ends -> 2; 14 words -> 2; 0% repeated -> 2;
+total 9."), so a reasoning judge distilled from it learns a procedure. Lower reasoning efforts skip
 the last checks and grant their points unexamined, as a hasty grader does: `checks` per effort.
 Pairwise, both responses are scored and the higher wins (a tie goes to the one of moderate length
 nearer the middle of the range, then to response 1; ties are counted).
@@ -34,111 +35,12 @@ EFFORT_CHECKS = {"high": 4, "medium": 3, "low": 2}
 MAX_POINTS = {"topic": 3, "ending": 2, "length": 2, "repetition": 2}
 
 STOPWORDS = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "all",
-        "also",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "explain",
-        "few",
-        "for",
-        "from",
-        "further",
-        "give",
-        "had",
-        "has",
-        "have",
-        "having",
-        "her",
-        "here",
-        "him",
-        "his",
-        "how",
-        "into",
-        "its",
-        "itself",
-        "just",
-        "like",
-        "list",
-        "make",
-        "more",
-        "most",
-        "must",
-        "need",
-        "only",
-        "other",
-        "ought",
-        "our",
-        "over",
-        "own",
-        "provide",
-        "same",
-        "should",
-        "short",
-        "simple",
-        "some",
-        "such",
-        "than",
-        "that",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "under",
-        "until",
-        "very",
-        "want",
-        "was",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "write",
-        "your",
-        "you",
-        "tell",
-        "describe",
-    ]
+    """a about above after again all also an and any are as at be because been before being
+    below between both but by can could did do does doing down during each explain few for from
+    further give had has have having her here him his how into its itself just like list make
+    more most must need only other ought our over own provide same should short simple some such
+    than that their them then there these they this those through under until very want was what
+    when where which while who whom why will with would write your you tell describe""".split()  # noqa: SIM905
 )
 WORD = re.compile(r"[A-Za-z0-9']+")
 ENDING = re.compile(r"[.!?)\"'`]\s*$")
@@ -218,7 +120,7 @@ class KnownGold:
     def header(instruction: str) -> str:
         return f"Key words: {', '.join(key_words(instruction)) or 'none'}."
 
-    def tie_break(self, response: str) -> int:
+    def tie_break(self, response: str) -> float:
         lo, hi = self.length
         return -abs(len(words(response)) - (lo + hi) / 2)
 

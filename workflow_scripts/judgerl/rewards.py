@@ -177,7 +177,6 @@ class PairwiseJudgeReward:
         self.engine, self.settings, self.group_size = engine, settings, group_size
         self.log_path = Path(log_path) if log_path else None
         self.calls = 0
-        self.position_biased_steps = 0
 
     def groups(self, ids: list) -> list[list[int]]:
         """TRL lays out each prompt's rollouts next to each other; check it rather than assume it."""
@@ -232,7 +231,6 @@ class PairwiseJudgeReward:
         if first in (0.0, 1.0):
             # Each rollout then wins its games in one position and loses them in the other:
             # every reward is 0.5, and the step teaches the policy nothing.
-            self.position_biased_steps += 1
             log.warning(
                 "step %s: the pairwise judge chose response %d in all %d games (position "
                 "bias): every reward is 0.5, no learning signal",
