@@ -1,6 +1,7 @@
 """What the tests share: copies of the workflow and Snakemake runs in them (`dag`), the tiny
 model, and the default run end to end (`default_run`, minutes: marked slow where it is used)."""
 
+import json
 import os
 import re
 import shutil
@@ -58,14 +59,48 @@ def copy_workflow(dest: Path) -> Path:
     return dest
 
 
-def run_snakemake(workdir, *args, check=True, timeout=600):
-    proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", *args],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+class SnakemakeForks:
+    """One `snakemake_forks.py` server per test process: Snakemake runs without paying its
+    imports each time (see that file)."""
+
+    def __init__(self):
+        self.proc = None
+
+    def run(self, workdir, args, timeout):
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = subprocess.Popen(
+                [sys.executable, str(ROOT / "tests" / "snakemake_forks.py")],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        request = {"cwd": str(workdir), "args": list(args), "timeout": timeout}
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        reply = json.loads(self.proc.stdout.readline())
+        if reply["timed_out"]:
+            raise subprocess.TimeoutExpired(["snakemake", *args], timeout)
+        return subprocess.CompletedProcess(
+            args, reply["returncode"], reply["stdout"], reply["stderr"]
+        )
+
+
+FORKS = SnakemakeForks()
+
+
+def run_snakemake(workdir, *args, check=True, timeout=600, fresh_process=False):
+    """`snakemake args` in `workdir`; a fresh Python process only where asked (the runs that
+    stand for a user's), a fork of a warm one otherwise."""
+    if fresh_process:
+        proc = subprocess.run(
+            [sys.executable, "-m", "snakemake", *args],
+            cwd=workdir,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    else:
+        proc = FORKS.run(workdir, args, timeout)
     if check and proc.returncode != 0:
         raise AssertionError(
             f"snakemake {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
@@ -128,13 +163,20 @@ def tiny_model_dir():
     return target
 
 
-@pytest.fixture(scope="session")
-def tiny_engine(tiny_model_dir):
+@pytest.fixture(scope="session", autouse=True)
+def torch_threads():
+    """The cores shared among the test processes: two torch threads in each of two pytest-xdist
+    workers would oversubscribe a 2-core machine."""
     import torch
 
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+
+
+@pytest.fixture(scope="session")
+def tiny_engine(tiny_model_dir):
     from judgerl.engines import TransformersEngine
 
-    torch.set_num_threads(2)
     return TransformersEngine(tiny_model_dir, dtype="bfloat16", batch_size=4)
 
 
@@ -159,5 +201,5 @@ def default_run(tmp_path_factory):
         workdir = Path(os.environ["E2E_RUN_DIR"])
         return workdir, yaml.safe_load((workdir / "config.yaml").read_text())
     workdir = copy_workflow(tmp_path_factory.mktemp("e2e"))
-    run_snakemake(workdir, "--cores", "2", timeout=3600)
+    run_snakemake(workdir, "--cores", "2", timeout=3600, fresh_process=True)
     return workdir, yaml.safe_load((workdir / "config.yaml").read_text())
