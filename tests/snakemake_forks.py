@@ -15,6 +15,7 @@ import signal
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import snakemake.cli
 
@@ -56,7 +57,7 @@ def run(cwd: str, args: list[str], timeout: float) -> dict:
                 returncode, timed_out = -signal.SIGKILL, True
                 break
             time.sleep(0.02)
-        stdout, stderr = (open(path, errors="replace").read() for path in paths)
+        stdout, stderr = (Path(path).read_text(errors="replace") for path in paths)
     return {
         "returncode": returncode,
         "timed_out": timed_out,
