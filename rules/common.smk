@@ -196,6 +196,9 @@ def judge_inference(judge, purpose):
     """How a judge is asked for verdicts: `evaluation` (greedy) or `reward` (sampled)."""
     j = config["judges"][judge]
     sampling = dict(config["judge_inference"][purpose])
+    pairwise = sampling.pop("pairwise", {})
+    if j["format"] == "pairwise":
+        sampling.update(pairwise)
     if j["mode"] == "non_reasoning":
         sampling["max_tokens"] = config["judge_inference"]["non_reasoning_max_tokens"]
     return study_config.canonical(

@@ -186,6 +186,26 @@ def test_judge_rl_settings_do_not_touch_sft(dag, materialised):
     assert not any(rule == "generate_arena_baseline" for rule, _ in rerun)
 
 
+def test_a_pairwise_thinking_budget_reaches_only_pairwise_reasoning_judges(
+    dag, materialised
+):
+    edit_config(
+        materialised,
+        lambda c: c["judge_inference"]["evaluation"]["pairwise"].update(max_tokens=90),
+    )
+    rerun = dag.planned(materialised)
+    # Validation of each GRPO step and the scoring of the run's answers use evaluation settings.
+    assert {w for rule, w in rerun if rule == "evaluate_judge"} == {
+        "judge=base-pw-r-135m",
+        "judge=pw-r-135m",
+    }
+    assert {w for rule, w in rerun if rule == "train_judge_grpo"} == {"judge=pw-r-135m"}
+    assert {w for rule, w in rerun if rule == "score_answers_by_judge"} == {
+        "run=smollm2-vs-pw-r-135m"
+    }
+    assert not any(rule == "train_judge_sft" for rule, _ in rerun)
+
+
 ARENA_CONTESTANTS = {
     "contestant=smollm2-135m",
     "contestant=smollm2-vs-r-135m",

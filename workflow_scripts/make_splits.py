@@ -10,8 +10,8 @@ def main(snakemake):
     log = logging.getLogger("make_splits")
 
     cfg = snakemake.params.data
-    items = data.load_items(cfg)
-    summary = {"source_items": len(items)}
+    summary = {}
+    items = data.load_items(cfg, counts=summary)
     if "max_instruction_tokens" in cfg:
         count = data.token_counter(snakemake.input.token_counter[0])
         items, dropped = data.within_token_limit(
@@ -23,18 +23,21 @@ def main(snakemake):
             dropped,
             cfg["max_instruction_tokens"],
         )
-    splits = data.split_items(
-        items, snakemake.params.data["splits"], snakemake.params.seed
+    splits, made = data.split_items(
+        items, cfg["splits"], snakemake.params.seed, cfg.get("judge_sources")
     )
+    summary.update(made)
+    for name, short in made["shortfall"].items():
+        log.warning(
+            "split %s: %d instructions of the %d asked for (the source has no more)",
+            name,
+            short["got"],
+            short["asked"],
+        )
     for path in snakemake.output.splits:
         name = path.rsplit("/", 1)[-1].removesuffix(".jsonl")
         files.write_jsonl(path, splits[name])
         log.info("%s: %d instructions", name, len(splits[name]))
-    summary.update(
-        kept_items=len(items),
-        unused_items=len(items) - sum(map(len, splits.values())),
-        splits={name: len(rows) for name, rows in splits.items()},
-    )
     files.write_json(snakemake.output.summary, summary)
     log.info("%s", summary)
 

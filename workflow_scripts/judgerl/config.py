@@ -180,6 +180,16 @@ def _check_gpu_split(config: dict) -> None:
             )
 
 
+def longest_judge_output(judging: dict) -> int:
+    """The largest number of tokens a judge may write: over evaluation and reward, and over
+    their pairwise overrides (config `judge_inference`)."""
+    return max(
+        sampling.get("max_tokens", 0)
+        for purpose in ("evaluation", "reward")
+        for sampling in (judging[purpose], judging[purpose].get("pairwise", {}))
+    )
+
+
 def _check_lengths(config: dict) -> None:
     """With token caps on the data, every vLLM engine and server must hold its longest prompt
     and its output: a pairwise judge reads an instruction and two responses."""
@@ -193,9 +203,7 @@ def _check_lengths(config: dict) -> None:
         config["evaluation"]["answers"].get("max_tokens", 0),
     )
     judging = config["judge_inference"]
-    judge_output = max(
-        judging[p].get("max_tokens", 0) for p in ("evaluation", "reward")
-    )
+    judge_output = longest_judge_output(judging)
     judge_need = instruction + 2 * response + judge_output + JUDGE_TEMPLATE_TOKENS
     places = [("judge_inference.backend", judging["backend"], judge_need)]
     server = config.get("launch", {}).get("train_policy", {}).get("judge_server")

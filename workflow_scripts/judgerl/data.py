@@ -7,6 +7,7 @@ own pair of responses where it has one (the Tulu 3 preference mixture's chosen /
 from __future__ import annotations
 
 import random
+from collections import Counter
 from pathlib import Path
 
 from judgerl.files import read_jsonl
@@ -44,8 +45,11 @@ def normalise(row: dict) -> dict | None:
     }
 
 
-def load_items(source: dict, root: str | Path = ".") -> list[dict]:
-    """Load and normalise the instruction source described by config `data`."""
+def load_items(
+    source: dict, root: str | Path = ".", counts: dict | None = None
+) -> list[dict]:
+    """Load and normalise the instruction source described by config `data`; `counts`, if
+    given, gets the rows read and those left out (multi-turn, empty, too long)."""
     kind = source["source"]
     if kind == "embedded":
         rows = read_jsonl(Path(root) / source["path"])
@@ -66,11 +70,9 @@ def load_items(source: dict, root: str | Path = ".") -> list[dict]:
         rows = ds
     else:
         raise ValueError(f"data.source must be 'embedded' or 'tulu', got {kind!r}")
-    wanted = source.get("source_contains")
-    items = []
+    items, n_rows = [], 0
     for row in rows:
-        if wanted and wanted not in (row.get("source") or ""):
-            continue
+        n_rows += 1
         item = normalise(row)
         if item is not None and len(item["instruction"]) <= source.get(
             "max_instruction_chars", 10**9
@@ -79,6 +81,8 @@ def load_items(source: dict, root: str | Path = ".") -> list[dict]:
     ids = [item["id"] for item in items]
     if len(set(ids)) != len(ids):
         raise ValueError("instruction ids are not unique in the data source")
+    if counts is not None:
+        counts.update(rows=n_rows, left_out_multi_turn_or_empty=n_rows - len(items))
     return items
 
 
@@ -107,26 +111,95 @@ def token_counter(model_dir: str | Path):
     return lambda text: len(tokenizer.encode(text, add_special_tokens=False))
 
 
+def instruction_key(text: str) -> str:
+    """What makes two instructions the same: their words, ignoring case and spacing (the mixture
+    repeats prompts across its subsets, differing only in whitespace or capitals)."""
+    return " ".join(text.casefold().split())
+
+
 def split_items(
-    items: list[dict], sizes: dict[str, int], seed: int
-) -> dict[str, list[dict]]:
-    """Shuffle once with `seed` and cut consecutive, disjoint slices in the order of SPLITS."""
+    items: list[dict],
+    sizes: dict[str, int],
+    seed: int,
+    judge_sources: list[str] | None = None,
+) -> tuple[dict[str, list[dict]], dict]:
+    """Seeded, disjoint splits, and a summary of what was available.
+
+    Instructions that repeat (by `instruction_key`) are kept once, so no text is in two splits.
+    One seeded shuffle (of the items in id order, so the source's row order does not matter);
+    the judge splits come from the items of `judge_sources` (all when None), the policy splits
+    from every item that no judge split took. Where too few items exist, the test and validation
+    splits are filled first and the training split takes the rest: a shortfall is counted in the
+    summary, and only an empty split is an error."""
     unknown = set(sizes) - set(SPLITS)
     if unknown:
         raise ValueError(f"unknown split names {sorted(unknown)}; expected {SPLITS}")
-    need = sum(sizes.values())
-    if need > len(items):
-        raise ValueError(
-            f"the splits ask for {need} instructions but the source has {len(items)}"
-        )
-    order = sorted(
-        items, key=lambda item: item["id"]
-    )  # independent of the source's row order
+    # A repeated instruction is kept where the judges may use it (its pair is in a judge source).
+    judge_sources = list(judge_sources or [])
+    order, seen = [], set()
+    first = sorted(items, key=lambda i: (i["source"] not in judge_sources, i["id"]))
+    for item in first:
+        key = instruction_key(item["instruction"])
+        if key not in seen:
+            seen.add(key)
+            order.append(item)
+    order.sort(key=lambda item: item["id"])
     random.Random(seed).shuffle(order)
+    by_source = Counter(item["source"] for item in order)
+    if judge_sources:
+        missing = [name for name in judge_sources if not by_source[name]]
+        if missing:
+            raise ValueError(
+                f"data.judge_sources names {missing}, which the source does not have; its "
+                f"sources are {sorted(by_source)}"
+            )
+        judge_pool = [item for item in order if item["source"] in judge_sources]
+    else:
+        judge_pool = order
+    out = _cut(judge_pool, SPLITS[:3], sizes)
+    used = {id(item) for name in SPLITS[:3] for item in out[name]}
+    out.update(_cut([i for i in order if id(i) not in used], SPLITS[3:], sizes))
+    shortfall = {
+        name: {"asked": sizes.get(name, 0), "got": len(out[name])}
+        for name in SPLITS
+        if len(out[name]) < sizes.get(name, 0)
+    }
+    empty = [name for name, n in shortfall.items() if n["got"] == 0]
+    if empty:
+        raise ValueError(
+            f"no instructions are left for the splits {empty}: the splits ask for "
+            f"{sum(sizes.values())}, the source has {len(order)} distinct instructions"
+            + (
+                f", {len(judge_pool)} of them in data.judge_sources"
+                if judge_sources
+                else ""
+            )
+        )
+    summary = {
+        "distinct_instructions": len(order),
+        "repeated_instructions_dropped": len(items) - len(order),
+        "by_source": dict(sorted(by_source.items())),
+        "judge_pool": len(judge_pool),
+        "splits": {name: len(out[name]) for name in SPLITS},
+        "shortfall": shortfall,
+        "unused": len(order) - sum(len(out[name]) for name in SPLITS),
+    }
+    return out, summary
+
+
+def _cut(pool: list[dict], names: tuple[str, ...], sizes: dict[str, int]) -> dict:
+    """Consecutive slices of `pool` in the order of `names`; the first (the training split)
+    gives up what the pool lacks."""
+    want = {name: sizes.get(name, 0) for name in names}
+    lacking = max(0, sum(want.values()) - len(pool))
+    for name in names:  # the training split first, then the others, fill in order
+        give = min(lacking, want[name])
+        want[name] -= give
+        lacking -= give
     out, start = {}, 0
-    for name in SPLITS:
-        out[name] = order[start : start + sizes.get(name, 0)]
-        start += sizes.get(name, 0)
+    for name in names:
+        out[name] = pool[start : start + want[name]]
+        start += want[name]
     return out
 
 

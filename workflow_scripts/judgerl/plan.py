@@ -23,6 +23,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from judgerl.config import longest_judge_output
+
 GB = 1e9
 STATE_BYTES = 16  # fp32 weights + fp32 grads + Adam m and v
 ACTIVATION_BYTES_PER_LAYER = 34  # per token and hidden unit, no recompute, 16-bit
@@ -236,9 +238,7 @@ def jobs(config: dict) -> list[Job]:
         out.append(job)
 
     judging = config["judge_inference"]
-    judge_output = max(
-        judging[p].get("max_tokens", 0) for p in ("evaluation", "reward")
-    )
+    judge_output = longest_judge_output(judging)
     for rule, model_of, count in _inference_jobs(config):
         gpus = _resources(config, rule).get("gpu", 0)
         backend = (
