@@ -29,7 +29,12 @@ rule train_policy:
         runtime=resource("train_policy", "runtime", 1440),
     params:
         inference=lambda wc: judge_inference(judge_of_run(wc.run), "reward"),
-        grpo=config["training"]["policy_grpo"],
+        grpo=lambda wc: study_config.canonical(
+            {
+                **config["training"]["policy_grpo"],
+                **config["policy_runs"][wc.run].get("grpo", {}),
+            }
+        ),
         monitor=config["policy_monitoring"],
         launch=launch_settings("train_policy"),
         seed=config["seed"],

@@ -125,6 +125,15 @@ def test_batch_shapes_are_checked(raw):
     fails(cfg, "max_steps must be a multiple of save_steps")
 
 
+def test_a_run_may_change_its_trainer_but_not_its_checkpoint_steps(raw):
+    cfg = validated(raw["default"])
+    run = cfg["policy_runs"]["smollm2-vs-nr-135m"]
+    run["grpo"] = {"beta": 0.05}
+    study_config.check(cfg)
+    run["grpo"]["save_steps"] = 1
+    fails(cfg, r"policy_runs.smollm2-vs-nr-135m.grpo sets \['save_steps'\]")
+
+
 def test_the_gpu_split_must_match_the_gpu_request(raw):
     cfg = validated(raw["paper"])
     cfg["launch"]["train_policy"]["judge_server"]["gpus"] = (

@@ -89,7 +89,7 @@ def test_make_plan_prints_and_exits(capsys, tmp_path):
     )
     cfg = yaml.safe_load((ROOT / "configs/paper.yaml").read_text())
     big = copy.deepcopy(cfg)
-    big["training"]["policy_grpo"]["per_device_train_batch_size"] = 32
+    big["training"]["policy_grpo"]["batch"]["rollouts_per_device"] = 32
     path = tmp_path / "big.yaml"
     path.write_text(yaml.safe_dump(big))
     assert plan.main([str(path)]) == 1

@@ -206,6 +206,18 @@ def test_a_pairwise_thinking_budget_reaches_only_pairwise_reasoning_judges(
     assert not any(rule == "train_judge_sft" for rule, _ in rerun)
 
 
+def test_a_run_of_its_own_settings_reruns_only_its_branch(dag, materialised):
+    run = "smollm2-vs-nr-135m"
+    edit_config(
+        materialised, lambda c: c["policy_runs"][run].update(grpo={"beta": 0.01})
+    )
+    rerun = dag.planned(materialised)
+    assert {w for rule, w in rerun if rule == "train_policy"} == {f"run={run}"}
+    assert not any(
+        rule.startswith(("train_judge", "evaluate_judge")) for rule, _ in rerun
+    )
+
+
 ARENA_CONTESTANTS = {
     "contestant=smollm2-135m",
     "contestant=smollm2-vs-r-135m",
@@ -358,7 +370,9 @@ def test_paper_config_lists_every_artifact(dag, workflow):
     assert (
         counts["evaluate_judge"] == 25
     )  # 14 trained + 8 untuned (Fig. 2) + 1 rubric + 2 pairwise untuned
-    runs = 25  # 18 main + 2 RL-only + 2 effort + 1 rubric + 2 pairwise
+    # 18 main + 3 against the 1.7B R judge + 2x (2 RL-only + 2 effort + 1 rubric) for Llama and
+    # Qwen2.5 + 2 pairwise + 1 against an untuned R judge + the KL ablation
+    runs = 35
     assert counts["train_policy"] == runs
     # One answering job and one scoring job per scorer and run, over all its checkpoints; the
     # initial policies' answers and gold verdicts once per policy model (and verdict format).

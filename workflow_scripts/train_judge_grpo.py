@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from judgerl import agreement, files, launch, runtime, training
+from judgerl import agreement, files, grpo_batch, launch, runtime, training
 from judgerl.data import gold_examples, load_rubrics
 from judgerl.engines import make_engine
 from judgerl.judging import JudgeSettings, judge_examples
@@ -36,6 +36,11 @@ def main(snakemake):
     work = training.work_dir(snakemake.output[0])
     training.claim_work_dir(work, snakemake)
     exports = work / "exports"
+    # TRL's arguments for the paper's batch on this job's trainer processes (judgerl/grpo_batch.py)
+    trl = grpo_batch.trl_args(
+        judge["args"], snakemake.params.launch.get("processes", 1)
+    )
+    updates = grpo_batch.updates_per_step(judge["args"])
 
     def train(launched):
         model, tokenizer = training.load_for_training(snakemake.input.start)
@@ -60,10 +65,10 @@ def main(snakemake):
         log.info("%d gold-labelled prompts", len(dataset))
         config = GRPOConfig(
             save_strategy="steps",
-            **training.trainer_args(work, snakemake.params.seed, **judge["args"]),
-            **training.colocated_vllm_args(judge["args"], tokenizer, dataset["prompt"]),
+            **training.trainer_args(work, snakemake.params.seed, **trl),
+            **training.colocated_vllm_args(trl, tokenizer, dataset["prompt"]),
         )
-        export = training.export_callback(exports, tokenizer)
+        export = training.export_callback(exports, tokenizer, updates_per_step=updates)
         trainer = GRPOTrainer(
             model=model,
             reward_funcs=[JudgeAccuracyReward(mode, fmt)],
@@ -76,7 +81,7 @@ def main(snakemake):
         trainer.train(resume_from_checkpoint=training.last_checkpoint(work / "trainer"))
         if trainer.is_world_process_zero():
             training.write_log_history(
-                trainer.state.log_history, exports / "train_log.csv"
+                trainer.state.log_history, exports / "train_log.csv", updates
             )
             training.warn_without_signal(trainer.state.log_history, log)
 

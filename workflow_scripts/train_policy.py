@@ -18,7 +18,7 @@ import os
 import shutil
 from pathlib import Path
 
-from judgerl import launch, runtime, serving, training
+from judgerl import grpo_batch, launch, runtime, serving, training
 from judgerl.data import load_rubrics
 from judgerl.engines import make_engine
 from judgerl.files import read_jsonl
@@ -36,6 +36,9 @@ def main(snakemake):
         snakemake.params.monitor,
     )
     settings = snakemake.params.launch
+    # TRL's arguments for the paper's batch on this job's trainer processes (judgerl/grpo_batch.py)
+    trl = grpo_batch.trl_args(grpo, settings.get("processes", 1))
+    updates = grpo_batch.updates_per_step(grpo)
     work = Path(snakemake.output.train_log).parent / ".work"
     training.claim_work_dir(work, snakemake)
 
@@ -64,16 +67,24 @@ def main(snakemake):
         work.mkdir(parents=True, exist_ok=True)
         calls_log = work / "judge_calls.jsonl"
         resume = training.last_checkpoint(work / "trainer")
-        training.truncate_jsonl_after(calls_log, training.checkpoint_step(resume))
+        training.truncate_jsonl_after(
+            calls_log, training.checkpoint_step(resume) // updates
+        )
 
         engine = judge_engine(launched.get("judge_url"))
         judging = JudgeSettings.of(inference)
         if inference["format"] == "pairwise":
             reward = PairwiseJudgeReward(
-                engine, judging, grpo["num_generations"], log_path=calls_log
+                engine,
+                judging,
+                trl["num_generations"],
+                log_path=calls_log,
+                updates_per_step=updates,
             )
         else:
-            reward = JudgeAsReward(engine, judging, log_path=calls_log)
+            reward = JudgeAsReward(
+                engine, judging, log_path=calls_log, updates_per_step=updates
+            )
 
         model, tokenizer = training.load_for_training(snakemake.input.policy)
         rubrics = (
@@ -107,10 +118,12 @@ def main(snakemake):
         config = GRPOConfig(
             save_strategy="steps",
             reward_weights=weights,
-            **training.trainer_args(work, snakemake.params.seed, **grpo),
-            **training.colocated_vllm_args(grpo, tokenizer, dataset["prompt"]),
+            **training.trainer_args(work, snakemake.params.seed, **trl),
+            **training.colocated_vllm_args(trl, tokenizer, dataset["prompt"]),
         )
-        export = training.export_callback(work / "exports", tokenizer)
+        export = training.export_callback(
+            work / "exports", tokenizer, updates_per_step=updates
+        )
         trainer = GRPOTrainer(
             model=model,
             reward_funcs=reward_funcs,
@@ -133,7 +146,7 @@ def main(snakemake):
                 )
             training.move_into(exported, Path(target))
         training.write_log_history(
-            trainer.state.log_history, snakemake.output.train_log
+            trainer.state.log_history, snakemake.output.train_log, updates
         )
         training.warn_without_signal(trainer.state.log_history, log)
         training.move_into(calls_log, Path(snakemake.output.judge_calls))

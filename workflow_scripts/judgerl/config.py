@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from judgerl import grpo_batch
+
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
 STAGE_ORDERS = ([], ["sft"], ["grpo"], ["sft", "grpo"])
 # Room for a prompt's template around its texts: the judge's rules, delimiters and a rubric.
@@ -119,6 +121,12 @@ def _check_references(config: dict) -> None:
     for name, run in config["policy_runs"].items():
         _need(config, "models", run["policy"], f"policy_runs.{name}.policy")
         _need(config, "judges", run["judge"], f"policy_runs.{name}.judge")
+        steps = {"max_steps", "save_steps"} & set(run.get("grpo", {}))
+        if steps:
+            raise ConfigError(
+                f"policy_runs.{name}.grpo sets {sorted(steps)}: every run saves the checkpoints "
+                "of training.policy_grpo, which evaluation and the figures compare step by step"
+            )
     arena = config.get("arena_hard")
     if not arena:
         return
@@ -145,7 +153,26 @@ def _check_references(config: dict) -> None:
 
 
 def _check_batches(config: dict) -> None:
+    launch = config.get("launch", {})
+    for section, rule in (
+        ("judge_grpo", "train_judge_grpo"),
+        ("policy_grpo", "train_policy"),
+    ):
+        processes = launch.get(rule, {}).get("processes", 1)
+        try:
+            grpo_batch.trl_args(config["training"][section], processes)
+        except grpo_batch.BatchError as error:
+            raise ConfigError(f"training.{section}: {error}") from None
+    processes = launch.get("train_policy", {}).get("processes", 1)
+    for name, run in config["policy_runs"].items():
+        try:
+            grpo_batch.trl_args(
+                {**config["training"]["policy_grpo"], **run.get("grpo", {})}, processes
+            )
+        except grpo_batch.BatchError as error:
+            raise ConfigError(f"policy_runs.{name}.grpo: {error}") from None
     grpo = config["training"]["policy_grpo"]
+    trl = grpo_batch.trl_args(grpo, launch.get("train_policy", {}).get("processes", 1))
     pairwise = [
         run
         for run in config["policy_runs"].values()
@@ -153,10 +180,10 @@ def _check_batches(config: dict) -> None:
     ]
     # TRL scores a process's whole generation batch at once: per_device_train_batch_size x
     # steps_per_generation rollouts (steps_per_generation defaults to the accumulation steps).
-    local = grpo["per_device_train_batch_size"] * grpo.get(
-        "steps_per_generation", grpo.get("gradient_accumulation_steps", 1)
+    local = trl["per_device_train_batch_size"] * trl.get(
+        "steps_per_generation", trl.get("gradient_accumulation_steps", 1)
     )
-    if pairwise and local % grpo["num_generations"]:
+    if pairwise and local % trl["num_generations"]:
         raise ConfigError(
             "training.policy_grpo: per_device_train_batch_size x steps_per_generation must be a "
             "multiple of num_generations for pairwise rewards (Eq. 4 compares rollouts within a "

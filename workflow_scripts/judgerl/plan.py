@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from judgerl.config import longest_judge_output
+from judgerl.grpo_batch import trl_args
 
 GB = 1e9
 STATE_BYTES = 16  # fp32 weights + fp32 grads + Adam m and v
@@ -144,6 +145,7 @@ def grpo_job(
 ) -> Job:
     """A GRPO trainer: its FSDP state and micro-batch, and with colocated vLLM generation the
     model's bf16 copy and KV cache within vLLM's share of the GPU (the trainer gets the rest)."""
+    args = trl_args(args, processes)
     completion = args["max_completion_length"]
     tokens, fill = prompt + completion, plan["mean_fill"]
     memory = training_terms(

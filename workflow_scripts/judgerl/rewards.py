@@ -61,9 +61,12 @@ class JudgeAccuracyReward:
         return rewards
 
 
-def _step(trainer_state) -> int | None:
-    # Rewards are computed for the optimizer step about to run: completed steps + 1.
-    return trainer_state.global_step + 1 if trainer_state is not None else None
+def _step(trainer_state, updates_per_step: int = 1) -> int | None:
+    # Rewards are computed for the step about to run: completed steps + 1, in paper steps (TRL
+    # counts updates; grpo_batch).
+    if trainer_state is None:
+        return None
+    return trainer_state.global_step // updates_per_step + 1
 
 
 def _append_jsonl(path: Path | None, rows: list[dict]) -> None:
@@ -85,8 +88,10 @@ class JudgeAsReward:
         settings: JudgeSettings,
         log_path: str | Path | None = None,
         invalid_reward: float = 0.0,
+        updates_per_step: int = 1,
     ):
         self.engine, self.settings = engine, settings
+        self.updates_per_step = updates_per_step
         self.log_path = Path(log_path) if log_path else None
         self.invalid_reward = invalid_reward
         self.calls = 0
@@ -122,7 +127,7 @@ class JudgeAsReward:
             log_metric("judge/calls", float(len(verdicts)))
             for name, value in score_distribution(verdicts).items():
                 log_metric(name, value)
-        step = _step(trainer_state)
+        step = _step(trainer_state, self.updates_per_step)
         _append_jsonl(
             self.log_path,
             [
@@ -169,12 +174,14 @@ class PairwiseJudgeReward:
         settings: JudgeSettings,
         group_size: int,
         log_path: str | Path | None = None,
+        updates_per_step: int = 1,
     ):
         if group_size < 2:
             raise ValueError(
                 "a pairwise reward needs groups of at least two rollouts (num_generations >= 2)"
             )
         self.engine, self.settings, self.group_size = engine, settings, group_size
+        self.updates_per_step = updates_per_step
         self.log_path = Path(log_path) if log_path else None
         self.calls = 0
 
@@ -226,7 +233,7 @@ class PairwiseJudgeReward:
             for k, value in zip(group, round_robin_rewards(matrix)[0]):
                 rewards[k] = value
         self.calls += len(verdicts)
-        step = _step(trainer_state)
+        step = _step(trainer_state, self.updates_per_step)
         first = sum(v["choice"] == 1 for v in verdicts) / len(verdicts)
         if first in (0.0, 1.0):
             # Each rollout then wins its games in one position and loses them in the other:

@@ -157,9 +157,12 @@ def _fix_dtype(folder: Path, dtype: str) -> None:
     cfg_path.write_text(json.dumps(cfg, indent=2) + "\n")
 
 
-def export_callback(exports: Path, tokenizer, dtype: str = "bfloat16"):
+def export_callback(
+    exports: Path, tokenizer, dtype: str = "bfloat16", updates_per_step: int = 1
+):
     """A TrainerCallback that exports a light model copy at every save of the trainer, for
-    evaluation; `callback.trainer` must be set once the trainer exists.
+    evaluation, named by its paper step (TRL's update count / `updates_per_step`, as
+    grpo_batch derives them); `callback.trainer` must be set once the trainer exists.
 
     The export is written at the end of the step that will be saved, before the Trainer writes
     its own checkpoint: the Trainer writes `trainer_state.json` last and calls `on_save` after
@@ -181,21 +184,33 @@ def export_callback(exports: Path, tokenizer, dtype: str = "bfloat16"):
                 )
             full = full_state_dict(self.trainer)
             if state.is_world_process_zero:
-                target = exports / f"checkpoint-{state.global_step}"
+                step = state.global_step // updates_per_step
+                target = exports / f"checkpoint-{step}"
                 model = self.trainer.accelerator.unwrap_model(self.trainer.model)
                 save_model(model, tokenizer, target, dtype, state_dict=full)
-                log.info("exported checkpoint-%d", state.global_step)
+                log.info("exported checkpoint-%d", step)
 
     return ExportCheckpoint()
 
 
-def write_log_history(log_history: list[dict], output: str | Path) -> None:
+def write_log_history(
+    log_history: list[dict], output: str | Path, updates_per_step: int = 1
+) -> None:
+    """The trainer's log as CSV; `step` is the paper step that each logged update belongs to
+    (TRL counts updates: `trainer_step`)."""
     import polars as pl
 
-    rows = [
-        {k: v for k, v in row.items() if isinstance(v, (int, float, str)) or v is None}
-        for row in log_history
-    ]
+    rows = []
+    for row in log_history:
+        row = {
+            k: v
+            for k, v in row.items()
+            if isinstance(v, (int, float, str)) or v is None
+        }
+        if "step" in row:
+            row["trainer_step"] = row["step"]
+            row["step"] = -(-row["step"] // updates_per_step)  # the step it completes
+        rows.append(row)
     frame = (
         pl.from_dicts(rows, infer_schema_length=None)
         if rows

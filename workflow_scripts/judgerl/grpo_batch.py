@@ -1,0 +1,86 @@
+"""The GRPO batch in the paper's terms, and the TRL arguments that make it.
+
+The paper trains with verl: a global batch (`train_batch_size`) and a mini-batch
+(`ppo_mini_batch_size`) with n rollouts per prompt. In verl both count prompts: a step generates
+global x n rollouts and makes global / mini optimizer updates from them. TRL counts otherwise:
+per process, `per_device_train_batch_size` rollouts per micro-step, `steps_per_generation`
+micro-steps per generation, `gradient_accumulation_steps` micro-steps per update, and its
+`max_steps` / `save_steps` count updates. A config's `batch` states the paper's numbers;
+`trl_args` derives TRL's from them and the trainer's processes, and `max_steps` / `save_steps`
+stay in paper steps (the checkpoint names and every figure's step axis). Without `batch`, the
+arguments are TRL's own and one update is one step.
+"""
+
+from __future__ import annotations
+
+DERIVED = (
+    "per_device_train_batch_size",
+    "steps_per_generation",
+    "gradient_accumulation_steps",
+    "num_generations",
+)
+
+
+class BatchError(ValueError):
+    pass
+
+
+def shape(batch: dict) -> dict:
+    """Rollouts per step and per update, and updates per step, of a `batch` in paper terms;
+    `counts: prompts` is verl's reading, `responses` reads both sizes as rollouts."""
+    n = batch["rollouts_per_prompt"]
+    per = n if batch["counts"] == "prompts" else 1
+    rollouts, per_update = batch["global_batch"] * per, batch["mini_batch"] * per
+    for size in (rollouts, per_update):
+        if size % n:
+            raise BatchError(
+                f"batch: {size} rollouts are not whole groups of {n} rollouts per prompt"
+            )
+    if rollouts % per_update:
+        raise BatchError(
+            f"batch: a mini-batch of {per_update} rollouts does not divide a global batch "
+            f"of {rollouts}"
+        )
+    return {
+        "prompts_per_step": rollouts // n,
+        "rollouts_per_step": rollouts,
+        "rollouts_per_update": per_update,
+        "updates_per_step": rollouts // per_update,
+    }
+
+
+def updates_per_step(args: dict) -> int:
+    return shape(args["batch"])["updates_per_step"] if "batch" in args else 1
+
+
+def trl_args(args: dict, processes: int = 1) -> dict:
+    """GRPOConfig arguments from a config's (training.*_grpo, with any overrides) for a trainer
+    of `processes` processes."""
+    if "batch" not in args:
+        return dict(args)
+    clash = [key for key in DERIVED if key in args]
+    if clash:
+        raise BatchError(
+            f"{clash} are derived from `batch`; set the batch in paper terms or these, not both"
+        )
+    out = {k: v for k, v in args.items() if k != "batch"}
+    batch, sizes = args["batch"], shape(args["batch"])
+    micro = (
+        batch["rollouts_per_device"] * processes
+    )  # rollouts per micro-step, all processes
+    if sizes["rollouts_per_update"] % micro:
+        raise BatchError(
+            f"batch: {sizes['rollouts_per_update']} rollouts per update do not split into "
+            f"micro-steps of {batch['rollouts_per_device']} rollouts on {processes} processes"
+        )
+    updates = sizes["updates_per_step"]
+    out.update(
+        per_device_train_batch_size=batch["rollouts_per_device"],
+        num_generations=batch["rollouts_per_prompt"],
+        gradient_accumulation_steps=sizes["rollouts_per_update"] // micro,
+        steps_per_generation=sizes["rollouts_per_step"] // micro,
+        max_steps=args["max_steps"] * updates,
+    )
+    if "save_steps" in args:
+        out["save_steps"] = args["save_steps"] * updates
+    return out
