@@ -127,3 +127,22 @@ def test_prompt_tokens_count_the_chat_template(tiny_model_dir):
     assert training.prompt_tokens(tokenizer, rendered) > training.prompt_tokens(
         tokenizer, "Hi"
     )
+
+
+def test_logs_and_judge_calls_count_paper_steps(tmp_path):
+    """With 4 updates per step, TRL's updates 1-4 are paper step 1, 5-8 step 2; rewards are
+    computed for the step about to run."""
+    from types import SimpleNamespace
+
+    import polars as pl
+
+    from judgerl.rewards import _step
+
+    history = [{"step": k, "loss": 0.1 * k} for k in range(1, 9)]
+    training.write_log_history(history, tmp_path / "log.csv", updates_per_step=4)
+    log = pl.read_csv(tmp_path / "log.csv")
+    assert log["step"].to_list() == [1, 1, 1, 1, 2, 2, 2, 2]
+    assert log["trainer_step"].to_list() == list(range(1, 9))
+    assert _step(SimpleNamespace(global_step=0), 4) == 1
+    assert _step(SimpleNamespace(global_step=4), 4) == 2
+    assert _step(SimpleNamespace(global_step=4)) == 5  # one update per step
