@@ -9,6 +9,7 @@ from judgerl import arena_plan
 ARENA_QUESTIONS = arena_plan.source_file(ARENA, ARENA["questions"])
 ARENA_FETCHED = arena_plan.fetched(ARENA)
 ARENA_BASELINE = "results/arena_hard/baseline_answers.jsonl"
+ARENA_PROMPTS = "results/arena_hard/judge_prompts.json"
 ARENA_CONTESTANTS = arena_plan.contestants(
     ARENA, config["policy_runs"], TRAINED_STEPS[-1]
 )
@@ -46,6 +47,22 @@ if ARENA_FETCHED:
             files=ARENA_FETCHED,
         script:
             "../workflow_scripts/fetch_arena_hard.py"
+
+
+if "prompts" in ARENA:
+
+    rule fetch_arena_prompts:
+        output:
+            prompts=ARENA_PROMPTS,
+        log:
+            "logs/arena_hard/fetch_prompts.log",
+        conda:
+            CONDA_ENV
+        threads: 1
+        params:
+            source=ARENA["prompts"],
+        script:
+            "../workflow_scripts/fetch_arena_prompts.py"
 
 
 rule generate_arena_answers:
@@ -117,6 +134,7 @@ rule judge_arena:
         answers="results/arena_hard/answers/{contestant}.jsonl",
         baseline=ARENA_BASELINE,
         model=served_model_input(ARENA_JUDGE["model"], ARENA_JUDGE["backend"]),
+        prompts=[ARENA_PROMPTS] if "prompts" in ARENA else [],
     output:
         judgments="results/arena_hard/judgments/{contestant}.jsonl",
     log:

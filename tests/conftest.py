@@ -7,6 +7,8 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -203,3 +205,85 @@ def default_run(tmp_path_factory):
     workdir = copy_workflow(tmp_path_factory.mktemp("e2e"))
     run_snakemake(workdir, "--cores", "2", timeout=3600, fresh_process=True)
     return workdir, yaml.safe_load((workdir / "config.yaml").read_text())
+
+
+class FakeServer:
+    """A chat-completions server on loopback that answers from a script of responses."""
+
+    def __init__(self, script):
+        self.script, self.requests = list(script), []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.requests.append(body)
+                status, payload = (
+                    outer.script.pop(0) if outer.script else (200, outer.reply(body))
+                )
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    @staticmethod
+    def reply(body):
+        user = body["messages"][-1]["content"]
+        score = "7" if "good" in user else "2"
+        # As vLLM returns a reasoning model's (gpt-oss) logprobs: every channel, the reasoning
+        # (which may quote a verdict line of its own) before the final answer's tokens.
+        reasoning = ["I", " compared", " it", ".", " Score", ":", " ", "3", "?"]
+        channel = [
+            "<|end|>",
+            "<|start|>",
+            "assistant",
+            "<|channel|>",
+            "final",
+            "<|message|>",
+        ]
+        tokens = [*reasoning, *channel, "Score", ":", " ", score]
+        top = [
+            {"token": score, "logprob": -0.1},
+            {"token": "6", "logprob": -2.5},
+            {"token": "x", "logprob": -3.0},
+        ]
+        return {
+            "choices": [
+                {
+                    "message": {
+                        "content": f"Score: {score}",
+                        "reasoning_content": "I compared it with the rules.",
+                    },
+                    "finish_reason": "stop",
+                    "logprobs": {
+                        "content": [
+                            {
+                                "token": t,
+                                "logprob": -0.1,
+                                "top_logprobs": top if k == len(tokens) - 1 else [],
+                            }
+                            for k, t in enumerate(tokens)
+                        ]
+                    },
+                }
+            ],
+            "usage": {"completion_tokens": 42},
+        }
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+@pytest.fixture
+def fake_server():
+    """A scripted chat-completions server on loopback: `fake_server(script)` (close() it)."""
+    return FakeServer

@@ -274,11 +274,9 @@ def answer_file(model, texts):
     }
 
 
-def test_games_through_an_openai_compatible_judge_are_parsed():
+def test_games_through_an_openai_compatible_judge_are_parsed(fake_server):
     """The paper's path (GPT-4.1 over HTTP): the judge writes, the last label counts, an output
     without a label is a null game and drops its question from the scores."""
-    from test_engines import FakeServer
-
     from judgerl.engines import OpenAICompatibleEngine
 
     def said(text):
@@ -287,7 +285,7 @@ def test_games_through_an_openai_compatible_judge_are_parsed():
             "usage": {"completion_tokens": 9},
         }
 
-    server = FakeServer(
+    server = fake_server(
         [
             said("My own answer: 4. Assistant B is right. [[B>>A]]"),
             said("A says 4, as mine does. Final verdict: [[A>B]]"),
@@ -394,3 +392,102 @@ def test_every_answers_markdown_is_counted_here_the_same_way():
         "list": 1,
         "bold": 0,
     }
+
+
+# A local copy shaped like arena-hard-auto's repository at a commit: the system prompts in
+# utils/judge_utils.py (one through a module constant, as there), the user turn in the bench config.
+JUDGE_UTILS = """
+import re
+
+BASE_PROMPT = "Judge A and B. {own}End with [[A>B]] or another label."
+
+JUDGE_SETTINGS = {
+    "hard_prompt": {"baseline": "o3-mini-2025-01-31", "system_prompt": BASE_PROMPT},
+    "creative_writing": {
+        "baseline": "gemini-2.0-flash-001",
+        "system_prompt": "Judge the two stories. Correct any mistakes. [[A=B]] if tied.",
+    },
+}
+
+
+def get_score(judgment, patterns):
+    return re.findall(patterns[0], judgment)
+"""
+BENCH_CONFIG = """\
+judge_model: gpt-4.1
+prompt_template: "<|User Prompt|>\\n{QUESTION}\\n\\n<|A|>\\n{ANSWER_A}\\n<|/A|>\\n<|B|>\\n{ANSWER_B}\\n<|/B|>"
+"""
+
+
+def test_the_judge_prompts_are_arena_hard_autos_own_words(tmp_path, fake_server):
+    """fetch_arena_prompts, run from a saved job on a local checkout, keeps the prompts verbatim
+    and records their commit; the games are then asked in those words."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from judgerl.engines import OpenAICompatibleEngine
+
+    root = Path(__file__).resolve().parents[1]
+    checkout = tmp_path / "arena-hard-auto"
+    (checkout / "utils").mkdir(parents=True)
+    (checkout / "config").mkdir()
+    (checkout / "utils/judge_utils.py").write_text(JUDGE_UTILS)
+    (checkout / "config/arena-hard-v2.0.yaml").write_text(BENCH_CONFIG)
+    source = {"repo": "lmarena/arena-hard-auto", "commit": "0" * 40}
+    job = {
+        "input": {"items": [], "named": {}},
+        "output": {"items": ["prompts.json"], "named": {"prompts": "prompts.json"}},
+        "log": {"items": ["fetch.log"], "named": {}},
+        "params": {"source": {**source, "path": str(checkout)}},
+        "wildcards": {},
+        "threads": 1,
+        "rule": "fetch_arena_prompts",
+        "scriptdir": str(root / "workflow_scripts"),
+        "launched": {},
+    }
+    (tmp_path / "job.json").write_text(json.dumps(job))
+    script = root / "workflow_scripts/fetch_arena_prompts.py"
+    subprocess.run([sys.executable, script, "job.json"], cwd=tmp_path, check=True)
+    prompts = json.loads((tmp_path / "prompts.json").read_text())
+    assert prompts["source"] == source
+    assert prompts["system_prompts"] == {
+        "hard_prompt": "Judge A and B. {own}End with [[A>B]] or another label.",
+        "creative_writing": "Judge the two stories. Correct any mistakes. [[A=B]] if tied.",
+    }
+
+    server = fake_server([])
+    server.reply = lambda body: {
+        "choices": [{"message": {"content": "[[A>B]]"}, "finish_reason": "stop"}]
+    }
+    try:
+        engine = OpenAICompatibleEngine(
+            server.url, "gpt-4.1", max_concurrency=1, top_logprobs=0
+        )
+        judge = {"name": "gpt-4.1", "verdict": "parsed", "sampling": {"max_tokens": 64}}
+        records = arena.judge_games(
+            engine,
+            QUESTIONS,
+            answer_file("mine", {"q1": "4 {x}", "q2": "Rain falls"}),
+            answer_file("base", {"q1": "5", "q2": "Drops"}),
+            judge,
+            prompts,
+        )
+    finally:
+        server.close()
+    first, _, third, _ = server.requests
+    assert first["messages"][0]["content"] == prompts["system_prompts"]["hard_prompt"]
+    assert first["messages"][1]["content"] == (
+        "<|User Prompt|>\nWhat is 2 + 2?\n\n<|A|>\n5\n<|/A|>\n<|B|>\n4 {x}\n<|/B|>"
+    )
+    assert third["messages"][0]["content"].startswith("Judge the two stories.")
+    assert all(r["judge_prompts"] == source for r in records)
+
+    # A file this reader does not understand is named, never run.
+    (checkout / "utils/judge_utils.py").write_text("JUDGE_SETTINGS = make()\n")
+    proc = subprocess.run(
+        [sys.executable, script, "job.json"], cwd=tmp_path, capture_output=True
+    )
+    assert proc.returncode != 0
+    assert "not a literal" in (tmp_path / "fetch.log").read_text()

@@ -1,9 +1,5 @@
 """Engines: the transformers path on the real tiny model; vLLM and HTTP at their boundaries."""
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
 import pytest
 
 from judgerl.engines import (
@@ -130,84 +126,8 @@ def test_unknown_backend():
 # ---- the OpenAI-compatible client against a local server --------------------------------------
 
 
-class FakeServer:
-    """A chat-completions server on loopback that answers from a script of responses."""
-
-    def __init__(self, script):
-        self.script, self.requests = list(script), []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests.append(body)
-                status, payload = (
-                    outer.script.pop(0) if outer.script else (200, outer.reply(body))
-                )
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    @staticmethod
-    def reply(body):
-        user = body["messages"][-1]["content"]
-        score = "7" if "good" in user else "2"
-        # As vLLM returns a reasoning model's (gpt-oss) logprobs: every channel, the reasoning
-        # (which may quote a verdict line of its own) before the final answer's tokens.
-        reasoning = ["I", " compared", " it", ".", " Score", ":", " ", "3", "?"]
-        channel = [
-            "<|end|>",
-            "<|start|>",
-            "assistant",
-            "<|channel|>",
-            "final",
-            "<|message|>",
-        ]
-        tokens = [*reasoning, *channel, "Score", ":", " ", score]
-        top = [
-            {"token": score, "logprob": -0.1},
-            {"token": "6", "logprob": -2.5},
-            {"token": "x", "logprob": -3.0},
-        ]
-        return {
-            "choices": [
-                {
-                    "message": {
-                        "content": f"Score: {score}",
-                        "reasoning_content": "I compared it with the rules.",
-                    },
-                    "finish_reason": "stop",
-                    "logprobs": {
-                        "content": [
-                            {
-                                "token": t,
-                                "logprob": -0.1,
-                                "top_logprobs": top if k == len(tokens) - 1 else [],
-                            }
-                            for k, t in enumerate(tokens)
-                        ]
-                    },
-                }
-            ],
-            "usage": {"completion_tokens": 42},
-        }
-
-    def close(self):
-        self.httpd.shutdown()
-
-
-def test_http_engine_reads_reasoning_score_and_probs():
-    server = FakeServer(
+def test_http_engine_reads_reasoning_score_and_probs(fake_server):
+    server = fake_server(
         [(503, {"error": "warming up"})]
     )  # the first call fails and is retried
     try:
@@ -232,8 +152,8 @@ def test_http_engine_reads_reasoning_score_and_probs():
     )
 
 
-def test_http_engine_dead_server_names_the_url():
-    server = FakeServer([])
+def test_http_engine_dead_server_names_the_url(fake_server):
+    server = fake_server([])
     url = server.url
     server.close()
     server.httpd.server_close()
@@ -244,8 +164,8 @@ def test_http_engine_dead_server_names_the_url():
         engine.complete([[{"role": "user", "content": "hi"}]], Sampling(max_tokens=4))
 
 
-def test_http_engine_does_not_retry_client_errors():
-    server = FakeServer([(400, {"error": "bad model"})])
+def test_http_engine_does_not_retry_client_errors(fake_server):
+    server = fake_server([(400, {"error": "bad model"})])
     try:
         engine = OpenAICompatibleEngine(server.url, "m", max_retries=3, backoff_s=0.01)
         with pytest.raises(EngineError, match="HTTP 400"):

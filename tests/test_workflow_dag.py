@@ -410,6 +410,7 @@ def test_paper_config_lists_every_artifact(dag, workflow):
         == 1
     )
     assert counts["generate_arena_answers"] == counts["judge_arena"] == 3
+    assert counts["fetch_arena_prompts"] == 1  # arena-hard-auto's own prompts, pinned
     judged = next(b for b in blocks if "rule judge_arena:" in b)
     assert "results/arena_hard/baseline_answers.jsonl" in judged and not re.search(
         r"gpu=[1-9]", judged

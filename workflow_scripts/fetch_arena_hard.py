@@ -1,8 +1,10 @@
 """Rule fetch_arena_hard: arena-hard-auto's own files (its questions and its baselines' answers) from
-the Hugging Face dataset that publishes them (config `arena_hard.source`), once."""
+the Hugging Face dataset that publishes them (config `arena_hard.source`), or a local copy of it,
+once."""
 
 import logging
 import shutil
+from pathlib import Path
 
 from judgerl import files, runtime
 
@@ -14,6 +16,14 @@ def main(snakemake):
     from huggingface_hub import hf_hub_download
 
     for name, output in zip(snakemake.params.files, snakemake.output, strict=True):
+        if source.get("path"):  # a local copy of the dataset
+            path = Path(source["path"]) / name
+            if not path.is_file():
+                raise FileNotFoundError(f"arena_hard.source.path: {path} does not exist")
+            with files.atomic_path(output) as tmp:
+                shutil.copyfile(path, tmp)
+            log.info("%s -> %s", path, output)
+            continue
         try:
             path = hf_hub_download(
                 source["hub_id"],

@@ -40,6 +40,13 @@ def main(snakemake):
                 f"{source} has no answer to {len(missing)} questions, e.g. {missing[:3]}"
             )
 
+    prompts = (
+        files.read_json(snakemake.input.prompts[0]) if snakemake.input.prompts else None
+    )
+    log.info(
+        "judge prompts: %s",
+        prompts["source"] if prompts else "this workflow's wording (judgerl/arena.py)",
+    )
     progress = files.ResumableJsonl(snakemake.output.judgments, key="uid")
     todo = [q for q in questions if not progress.done(q["uid"])]
     log.info(
@@ -53,7 +60,9 @@ def main(snakemake):
         )
         for start in range(0, len(todo), CHUNK):
             chunk = todo[start : start + CHUNK]
-            records = arena.judge_games(engine, chunk, answers, baseline, judge)
+            records = arena.judge_games(
+                engine, chunk, answers, baseline, judge, prompts
+            )
             progress.add(records)
             log.info(
                 "judged %d / %d questions",

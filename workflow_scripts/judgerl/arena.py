@@ -94,8 +94,18 @@ VERDICT_PREFIX = "My final verdict is: [["
 
 
 def judge_messages(
-    category: str, prompt: str, answer_a: str, answer_b: str
+    category: str,
+    prompt: str,
+    answer_a: str,
+    answer_b: str,
+    prompts: dict | None = None,
 ) -> list[dict]:
+    """A game's conversation: in arena-hard-auto's own words when `prompts` (arena_prompts.read)
+    is given, else in this workflow's."""
+    if prompts is not None:
+        from judgerl import arena_prompts
+
+        return arena_prompts.messages(prompts, category, prompt, answer_a, answer_b)
     if category not in _JUDGE_RULES:
         raise ValueError(
             f"unknown Arena-Hard category {category!r}; expected one of {CATEGORIES}"
@@ -130,6 +140,7 @@ def judge_games(
     answers: dict[str, dict],
     baseline: dict[str, dict],
     judge: dict,
+    prompts: dict | None = None,
 ) -> list[dict]:
     """Both games of every question, as arena-hard judgment records (uid, category, judge, model,
     baseline, games). Game 1 shows the baseline as assistant A, game 2 the contestant.
@@ -143,8 +154,8 @@ def judge_games(
     for q in questions:
         mine, theirs = answer_text(answers[q["uid"]]), answer_text(baseline[q["uid"]])
         conversations += [
-            judge_messages(q["category"], q["prompt"], theirs, mine),
-            judge_messages(q["category"], q["prompt"], mine, theirs),
+            judge_messages(q["category"], q["prompt"], theirs, mine, prompts),
+            judge_messages(q["category"], q["prompt"], mine, theirs, prompts),
         ]
     if judge["verdict"] == "argmax":
         if not isinstance(engine, LocalEngine):
@@ -179,6 +190,7 @@ def judge_games(
             "judge": judge["name"],
             "model": answers[q["uid"]]["model"],
             "baseline": baseline[q["uid"]]["model"],
+            "judge_prompts": prompts["source"] if prompts else "judgerl.arena",
             "games": games[2 * k : 2 * k + 2],
         }
         for k, q in enumerate(questions)
