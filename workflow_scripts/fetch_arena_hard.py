@@ -19,7 +19,9 @@ def main(snakemake):
         if source.get("path"):  # a local copy of the dataset
             path = Path(source["path"]) / name
             if not path.is_file():
-                raise FileNotFoundError(f"arena_hard.source.path: {path} does not exist")
+                raise FileNotFoundError(
+                    f"arena_hard.source.path: {path} does not exist"
+                )
             with files.atomic_path(output) as tmp:
                 shutil.copyfile(path, tmp)
             log.info("%s -> %s", path, output)
