@@ -190,6 +190,8 @@ rule arena_hard_tables:
         tables=ARENA["tables"],
         weight=ARENA["weight"],
         rounds=ARENA["bootstrap_rounds"],
+        judge=ARENA_JUDGE["name"],
+        prompts=ARENA.get("prompts", {}),
         seed=config["seed"],
     script:
         "../workflow_scripts/arena_hard_tables.py"

@@ -58,11 +58,22 @@ def main(snakemake):
         baselines = ", ".join(
             sorted({f"{r['category']}: {r['baseline']}" for r in rows})
         )
+        prompts = snakemake.params.prompts
+        wording = (
+            f"arena-hard-auto's prompts at {prompts['repo']}@{prompts['commit'][:12]}"
+            if prompts
+            else "this workflow's wording of its prompts"
+        )
         files.write_text(
             getattr(snakemake.output, f"{name}_md"),
             tabulate(body, headers=headers, tablefmt="github")
-            + f"\n\nArena-Hard-V2 score against the baseline ({baselines}), percent, 90% bootstrap interval; "
-            "style control: length and markdown features in the Bradley-Terry fit.\n",
+            + f"\n\nArena-Hard-V2 score against the baseline ({baselines}), percent, 90% "
+            f"bootstrap interval; judge {snakemake.params.judge} with {wording}, every "
+            "category. Style control: length and markdown features in a Bradley-Terry fit "
+            "over this table's contestants and the baseline only, not arena-hard-auto's "
+            "leaderboard pool, so its numbers are not the leaderboard's. The official "
+            "creative-writing board pools two judges and uses no style control; here both "
+            "columns of each category come from the one judge above.\n",
         )
         log.info("%s: %d rows", name, len(body))
 
