@@ -401,15 +401,16 @@ def test_paper_config_lists_every_artifact(dag, workflow):
     )  # 4 trainer GPUs + 4 for the judge server
     gold = next(b for b in blocks if "rule annotate_gold:" in b)
     assert not re.search(r"gpu=[1-9]", gold)
-    # Arena-Hard-V2: arena-hard-auto's files fetched once; Llama and its two table runs answer, and
-    # GPT-4.1 (over HTTP, no GPU) judges each against the fetched baselines.
+    # Arena-Hard-V2: arena-hard-auto's files fetched once; the table runs and their initial
+    # policies answer, and GPT-4.1 (over HTTP, no GPU) judges each against the fetched baselines.
     assert (
         counts["fetch_arena_hard"]
         == counts["generate_arena_baseline"]
         == counts["arena_hard_tables"]
         == 1
     )
-    assert counts["generate_arena_answers"] == counts["judge_arena"] == 3
+    # Table 1: three policies and their runs; Table 6: Llama's pairwise run.
+    assert counts["generate_arena_answers"] == counts["judge_arena"] == 7
     assert counts["fetch_arena_prompts"] == 1  # arena-hard-auto's own prompts, pinned
     judged = next(b for b in blocks if "rule judge_arena:" in b)
     assert "results/arena_hard/baseline_answers.jsonl" in judged and not re.search(
