@@ -236,17 +236,3 @@ def judge_of_run(run):
 def run_format(run):
     """Pointwise runs are scored 0..9; pairwise runs by win rate against baseline answers."""
     return judge_format(judge_of_run(run))
-
-
-def baseline_answers_of_model(model, fmt):
-    """What pairwise answers are compared with: config `evaluation.pairwise_baseline` (the
-    paper: GPT-4o's answers), else the initial policy's own answers (step 0)."""
-    if fmt != "pairwise":
-        return []
-    return [config["evaluation"].get("pairwise_baseline") or initial_answers(model)]
-
-
-def baseline_answers(run):
-    return baseline_answers_of_model(
-        config["policy_runs"][run]["policy"], run_format(run)
-    )

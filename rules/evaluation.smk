@@ -5,6 +5,52 @@
 # their gold scores are made once per policy model and shared by its runs.
 
 
+# What pairwise answers are compared with: config `evaluation.pairwise_baseline` (the paper:
+# GPT-4o's answers, made by rule generate_pairwise_baseline), else the initial policy's (step 0).
+PAIRWISE_BASELINE = config["evaluation"].get("pairwise_baseline")
+
+
+def baseline_answers_of_model(model, fmt):
+    """What pairwise answers are compared with: config `evaluation.pairwise_baseline` (the
+    paper: GPT-4o's answers), else the initial policy's own answers (step 0)."""
+    if fmt != "pairwise":
+        return []
+    baseline = study_config.pairwise_baseline_file(config["evaluation"])
+    return [baseline or initial_answers(model)]
+
+
+def baseline_answers(run):
+    return baseline_answers_of_model(
+        config["policy_runs"][run]["policy"], run_format(run)
+    )
+
+
+if isinstance(PAIRWISE_BASELINE, dict):
+
+    rule generate_pairwise_baseline:
+        input:
+            checkpoints=[],
+            prompts="results/data/splits/policy_test.jsonl",
+        output:
+            answers=[study_config.pairwise_baseline_file(config["evaluation"])],
+        log:
+            f"logs/generate_answers/baseline/{PAIRWISE_BASELINE['name']}.log",
+        conda:
+            CONDA_ENV
+        threads: 1
+        resources:
+            gpu=resource("generate_pairwise_baseline", "gpu", 0),
+            mem_mb=resource("generate_pairwise_baseline", "mem_mb", 4000),
+            runtime=resource("generate_pairwise_baseline", "runtime", 240),
+        params:
+            sampling=PAIRWISE_BASELINE.get("sampling", config["evaluation"]["answers"]),
+            backend=PAIRWISE_BASELINE["backend"],
+            spec={},
+            seed=config["seed"],
+        script:
+            "../workflow_scripts/generate_answers.py"
+
+
 rule generate_initial_answers:
     input:
         checkpoints=lambda wc: [model_dir(wc.model)],

@@ -207,3 +207,80 @@ def test_both_orders_are_two_games_with_positions_swapped(tiny_engine_fp32):
         assert second["p_second"] == pytest.approx(b["p_second"], abs=1e-4)
     with pytest.raises(ValueError, match="differ in length"):
         judge_both_orders(tiny_engine_fp32, instructions, mine, theirs[:1], settings)
+
+
+def test_an_api_model_answers_the_policy_prompts_as_the_pairwise_baseline(
+    tmp_path, fake_server
+):
+    """Rule generate_pairwise_baseline (the paper's GPT-4o answers for Fig. 10), run from a saved
+    job against an OpenAI-compatible server: one greedy answer per test prompt, no checkpoint."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from judgerl.files import read_jsonl, write_jsonl
+
+    root = Path(__file__).resolve().parents[1]
+    write_jsonl(
+        tmp_path / "policy_test.jsonl",
+        [
+            {"id": "p1", "instruction": "Say hi."},
+            {"id": "p2", "instruction": "Add 2+2."},
+        ],
+    )
+    server = fake_server([])
+    server.reply = lambda body: {
+        "choices": [
+            {
+                "message": {"content": f" answer to {body['messages'][-1]['content']}"},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"completion_tokens": 4},
+    }
+    job = {
+        "input": {
+            "items": ["policy_test.jsonl"],
+            "named": {"checkpoints": [], "prompts": "policy_test.jsonl"},
+        },
+        "output": {
+            "items": ["answers.jsonl"],
+            "named": {"answers": ["answers.jsonl"]},
+        },
+        "log": {"items": ["baseline.log"], "named": {}},
+        "params": {
+            "sampling": {"temperature": 0.0, "max_tokens": 64},
+            "backend": {
+                "kind": "openai",
+                "base_url": server.url,
+                "served_model": "gpt-4o",
+                "max_concurrency": 1,
+                "top_logprobs": 0,
+            },
+            "spec": {},
+            "seed": 0,
+        },
+        "wildcards": {},
+        "threads": 1,
+        "rule": "generate_pairwise_baseline",
+        "scriptdir": str(root / "workflow_scripts"),
+        "launched": {},
+    }
+    (tmp_path / "job.json").write_text(json.dumps(job))
+    try:
+        subprocess.run(
+            [sys.executable, root / "workflow_scripts/generate_answers.py", "job.json"],
+            cwd=tmp_path,
+            check=True,
+        )
+    finally:
+        server.close()
+    answers = read_jsonl(tmp_path / "answers.jsonl")
+    assert [(a["id"], a["answer"]) for a in answers] == [
+        ("p1", "answer to Say hi."),
+        ("p2", "answer to Add 2+2."),
+    ]
+    assert all(
+        r["model"] == "gpt-4o" and r["temperature"] == 0.0 for r in server.requests
+    )

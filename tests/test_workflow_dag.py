@@ -383,6 +383,16 @@ def test_paper_config_lists_every_artifact(dag, workflow):
         == runs
     )
     assert counts["generate_initial_answers"] == 3
+    # Fig. 10's baseline: GPT-4o answers the test prompts once, over its API (no GPU).
+    assert counts["generate_pairwise_baseline"] == 1
+    baseline = next(b for b in blocks if "rule generate_pairwise_baseline:" in b)
+    assert "results/baselines/gpt-4o/answers.jsonl" in baseline
+    assert not re.search(r"gpu=[1-9]", baseline)
+    gold_scoring = [b for b in blocks if "rule score_answers_by_gold:" in b]
+    pairwise = [b for b in gold_scoring if "run=llama-vs-pw-" in b]
+    assert pairwise and all(
+        "results/baselines/gpt-4o/answers.jsonl" in b for b in pairwise
+    )
     assert counts["score_initial_answers"] == 4  # 3 pointwise + Llama's pairwise
     answers = next(b for b in blocks if "rule generate_answers:" in b)
     assert (

@@ -1,5 +1,6 @@
-"""Rules generate_answers / generate_initial_answers: each policy checkpoint of a run (or the
-initial policy) answers the policy test split, greedily; one file per checkpoint."""
+"""Rules generate_answers / generate_initial_answers / generate_pairwise_baseline: each policy
+checkpoint of a run (or the initial policy, or the pairwise runs' baseline model over its API)
+answers the policy test split, greedily; one file per checkpoint."""
 
 import gc
 import logging
@@ -15,9 +16,9 @@ def main(snakemake):
     prompts = files.read_jsonl(snakemake.input.prompts)
     sampling = Sampling.from_config(snakemake.params.sampling)
     conversations = [[{"role": "user", "content": p["instruction"]}] for p in prompts]
-    for checkpoint, output in zip(
-        snakemake.input.checkpoints, snakemake.output.answers, strict=True
-    ):
+    # An API baseline (GPT-4o) has no checkpoint: its backend names the model.
+    checkpoints = snakemake.input.checkpoints or [None] * len(snakemake.output.answers)
+    for checkpoint, output in zip(checkpoints, snakemake.output.answers, strict=True):
         engine = make_engine(
             checkpoint,
             snakemake.params.spec,

@@ -49,6 +49,15 @@ def checkpoint_steps(config: dict) -> list[int]:
     return [0, *range(grpo["save_steps"], grpo["max_steps"] + 1, grpo["save_steps"])]
 
 
+def pairwise_baseline_file(evaluation: dict) -> str | None:
+    """Where the answers that pairwise runs meet are: a configured file, or the output of rule
+    generate_pairwise_baseline; None: each run's initial policy."""
+    baseline = evaluation.get("pairwise_baseline")
+    if isinstance(baseline, dict):
+        return f"results/baselines/{baseline['name']}/answers.jsonl"
+    return baseline
+
+
 def resource(config: dict, rule: str, name: str, default):
     """A job's resource need: config `resources.<rule>.<name>` if set, else the rule's default."""
     return config.get("resources", {}).get(rule, {}).get(name, default)

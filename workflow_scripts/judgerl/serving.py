@@ -307,16 +307,17 @@ SERVED_BACKENDS = {
         "gold_robustness",
     ),
     "arena_hard.judge": ("judge_arena",),
+    "evaluation.pairwise_baseline": ("generate_pairwise_baseline",),
 }
 
 
 def check_served_backends(config: dict, rules: set[str]) -> None:
     """Before any job starts: every HTTP backend that a planned job (of `rules`) calls answers."""
     for where, users in SERVED_BACKENDS.items():
-        section = (
-            config.get("arena_hard", {}).get("judge") if "." in where else config[where]
-        )
-        backend = (section or {}).get("backend", {})
+        outer, _, inner = where.partition(".")
+        section = config.get(outer, {})
+        section = section.get(inner) if inner else section
+        backend = section.get("backend", {}) if isinstance(section, dict) else {}
         if backend.get("kind") == "openai" and rules & set(users):
             check_endpoint(
                 backend["base_url"], f"{where}.backend", backend.get("api_key_env")
