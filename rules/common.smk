@@ -236,3 +236,14 @@ def judge_of_run(run):
 def run_format(run):
     """Pointwise runs are scored 0..9; pairwise runs by win rate against baseline answers."""
     return judge_format(judge_of_run(run))
+
+
+def baseline_answers_of_model(model, fmt):
+    """Pairwise answers meet evaluation.pairwise_baseline's (GPT-4o), else the initial policy's."""
+    baseline = study_config.pairwise_baseline_file(config["evaluation"])
+    return [baseline or initial_answers(model)] if fmt == "pairwise" else []
+
+
+def baseline_answers(run):
+    policy = config["policy_runs"][run]["policy"]
+    return baseline_answers_of_model(policy, run_format(run))

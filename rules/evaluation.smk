@@ -10,21 +10,6 @@
 PAIRWISE_BASELINE = config["evaluation"].get("pairwise_baseline")
 
 
-def baseline_answers_of_model(model, fmt):
-    """What pairwise answers are compared with: config `evaluation.pairwise_baseline` (the
-    paper: GPT-4o's answers), else the initial policy's own answers (step 0)."""
-    if fmt != "pairwise":
-        return []
-    baseline = study_config.pairwise_baseline_file(config["evaluation"])
-    return [baseline or initial_answers(model)]
-
-
-def baseline_answers(run):
-    return baseline_answers_of_model(
-        config["policy_runs"][run]["policy"], run_format(run)
-    )
-
-
 if isinstance(PAIRWISE_BASELINE, dict):
 
     rule generate_pairwise_baseline:
