@@ -68,6 +68,14 @@ rule train_judge_grpo:
         "../workflow_scripts/train_judge_grpo.py"
 
 
+# Judges trained by SFT then GRPO, measured before GRPO too (config evaluation.before_rl).
+BEFORE_RL = [
+    name
+    for name, judge in config["judges"].items()
+    if config["evaluation"]["before_rl"] and judge["stages"] == ["sft", "grpo"]
+]
+
+
 rule evaluate_judge:
     input:
         model=lambda wc: judge_model(wc.judge),
@@ -89,6 +97,36 @@ rule evaluate_judge:
         gpu=resource("evaluate_judge", "gpu", 0),
         mem_mb=resource("evaluate_judge", "mem_mb", 8000),
         runtime=resource("evaluate_judge", "runtime", 120),
+    params:
+        inference=lambda wc: judge_inference(wc.judge, "evaluation"),
+        bootstrap=config["evaluation"]["bootstrap"],
+        probe=config["master_key"],
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/evaluate_judge.py"
+
+
+rule evaluate_judge_before_rl:
+    input:
+        model="results/judges/{judge}/sft",
+        # Every judge is measured against the high-effort gold.
+        test=lambda wc: gold_labels(wc.judge, "judge_test", "high"),
+        rubrics=lambda wc: judge_rubrics(wc.judge, "judge_test"),
+    output:
+        verdicts="results/judges/{judge}/eval_before_rl/verdicts.jsonl",
+        agreement="results/judges/{judge}/eval_before_rl/agreement.json",
+        master_key="results/judges/{judge}/eval_before_rl/master_key.jsonl",
+    log:
+        "logs/evaluate_judge/{judge}.before_rl.log",
+    benchmark:
+        "benchmarks/evaluate_judge/{judge}.before_rl.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        gpu=resource("evaluate_judge_before_rl", "gpu", 0),
+        mem_mb=resource("evaluate_judge_before_rl", "mem_mb", 8000),
+        runtime=resource("evaluate_judge_before_rl", "runtime", 120),
     params:
         inference=lambda wc: judge_inference(wc.judge, "evaluation"),
         bootstrap=config["evaluation"]["bootstrap"],

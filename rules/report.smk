@@ -3,7 +3,10 @@
 
 rule judge_agreement_table:
     input:
-        expand("results/judges/{judge}/eval/agreement.json", judge=JUDGES),
+        measured=expand("results/judges/{judge}/eval/agreement.json", judge=JUDGES),
+        before_rl=expand(
+            "results/judges/{judge}/eval_before_rl/agreement.json", judge=BEFORE_RL
+        ),
     output:
         csv=report(
             "results/tables/judge_agreement.csv",

@@ -152,3 +152,22 @@ def test_an_empty_table_keeps_its_columns():
         "untuned accuracy_x100",
         "fine-tuned accuracy_x100",
     ]
+
+
+def test_the_malformed_rate_before_rl_sits_beside_the_judges_own():
+    judges = dict(
+        [
+            judge("r", "reasoning", ["sft", "grpo"]),
+            judge("nr", "non_reasoning", ["sft"]),
+        ]
+    )
+    measured = [
+        {"judge": name, "n": 10, "alpha": 0.5, "malformed_rate": 0.01}
+        | {"mean_thinking_tokens": 5.0}
+        for name in judges
+    ]
+    rows = tables.judge_rows(measured, judges, {"r": {"malformed_rate": 0.08}})
+    by_judge = {r["judge"]: r for r in rows}
+    assert by_judge["r"]["malformed_rate_before_rl"] == 0.08
+    assert by_judge["r"]["malformed_rate"] == 0.01
+    assert by_judge["nr"]["malformed_rate_before_rl"] is None

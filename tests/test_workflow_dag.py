@@ -370,6 +370,10 @@ def test_paper_config_lists_every_artifact(dag, workflow):
     assert (
         counts["evaluate_judge"] == 25
     )  # 14 trained + 8 untuned (Fig. 2) + 1 rubric + 2 pairwise untuned
+    # ... and the SFT checkpoint of every SFT + GRPO judge: 3 R + 2 lower-effort + 1 pairwise
+    assert counts["evaluate_judge_before_rl"] == 6
+    before = next(b for b in blocks if "rule evaluate_judge_before_rl:" in b)
+    assert re.search(r"results/judges/[^/]+/sft", before) and "gpu=1" in before
     # 18 main + 3 against the 1.7B R judge + 2x (2 RL-only + 2 effort + 1 rubric) for Llama and
     # Qwen2.5 + 2 pairwise + 1 against an untuned R judge + the KL ablation
     runs = 35

@@ -285,8 +285,15 @@ def _inference_jobs(config: dict):
     test = config["data"]["splits"]
     grpo = config["training"]["policy_grpo"]
     checkpoints = grpo["max_steps"] // grpo["save_steps"]
+    before_rl = {
+        name: base
+        for name, base in judges.items()
+        if config["evaluation"].get("before_rl")
+        and config["judges"][name]["stages"] == ["sft", "grpo"]
+    }
     return [
         ("evaluate_judge", judges, lambda name: test["judge_test"] * 2),
+        ("evaluate_judge_before_rl", before_rl, lambda name: test["judge_test"] * 2),
         (
             "generate_answers",
             {r: s["policy"] for r, s in runs.items()},

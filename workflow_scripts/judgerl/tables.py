@@ -134,8 +134,12 @@ def policy_figures(judges: dict, runs: dict) -> dict[str, dict]:
     }
 
 
-def judge_rows(agreements: list[dict], judges: dict) -> list[dict]:
-    """judge_agreement.csv's rows: a judge's description beside its measured agreement."""
+def judge_rows(
+    agreements: list[dict], judges: dict, before_rl: dict | None = None
+) -> list[dict]:
+    """judge_agreement.csv's rows: a judge's description beside its measured agreement, and
+    the malformed rate of its SFT checkpoint where `before_rl` (by judge) has it."""
+    before_rl = before_rl or {}
     rows = []
     for measured in agreements:
         spec = judges[measured["judge"]]
@@ -163,6 +167,9 @@ def judge_rows(agreements: list[dict], judges: dict) -> list[dict]:
                 "low_x100": None if low is None else 100 * low,
                 "high_x100": None if high is None else 100 * high,
                 "malformed_rate": measured["malformed_rate"],
+                "malformed_rate_before_rl": before_rl.get(measured["judge"], {}).get(
+                    "malformed_rate"
+                ),
                 "mean_thinking_tokens": measured["mean_thinking_tokens"],
                 "note": measured.get("note"),
             }
