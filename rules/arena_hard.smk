@@ -10,6 +10,7 @@ ARENA_QUESTIONS = arena_plan.source_file(ARENA, ARENA["questions"])
 ARENA_FETCHED = arena_plan.fetched(ARENA)
 ARENA_BASELINE = "results/arena_hard/baseline_answers.jsonl"
 ARENA_PROMPTS = "results/arena_hard/judge_prompts.json"
+ARENA_POOL = arena_plan.pool(ARENA)
 ARENA_CONTESTANTS = arena_plan.contestants(
     ARENA, config["policy_runs"], TRAINED_STEPS[-1]
 )
@@ -164,6 +165,10 @@ rule arena_hard_tables:
             "results/arena_hard/answers/{contestant}.jsonl", contestant=CONTESTANTS
         ),
         baseline=ARENA_BASELINE,
+        pool_answers=[arena_plan.source_file(ARENA, a) for a, _ in ARENA_POOL.values()],
+        pool_judgments=[
+            arena_plan.source_file(ARENA, j) for _, j in ARENA_POOL.values()
+        ],
     output:
         **{
             f"{table}_csv": report(
@@ -192,6 +197,7 @@ rule arena_hard_tables:
         rounds=ARENA["bootstrap_rounds"],
         judge=ARENA_JUDGE["name"],
         prompts=ARENA.get("prompts", {}),
+        pool=list(ARENA_POOL),
         seed=config["seed"],
     script:
         "../workflow_scripts/arena_hard_tables.py"

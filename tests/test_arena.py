@@ -89,6 +89,9 @@ def test_standardize_unbiased_and_constant_columns_are_zero():
     z = arena.standardize(np.array([[1.0, 5.0], [3.0, 5.0], [5.0, 5.0]]))
     assert z[:, 0] == pytest.approx([-1.0, 0.0, 1.0])  # mean 3, unbiased std 2
     assert z[:, 1] == pytest.approx([0.0, 0.0, 0.0])
+    # A constant that floats do not represent exactly: its std is noise, not style.
+    third = np.full((80, 1), 100 / 150 - 50 / 150)
+    assert third.std(ddof=1) > 0 and not arena.standardize(third).any()
 
 
 def test_bradley_terry_against_one_baseline_is_the_win_rate():
@@ -491,3 +494,72 @@ def test_the_judge_prompts_are_arena_hard_autos_own_words(tmp_path, fake_server)
     )
     assert proc.returncode != 0
     assert "not a literal" in (tmp_path / "fetch.log").read_text()
+
+
+def test_the_published_pool_joins_the_style_controlled_fit():
+    """A contestant always longer than the baseline wins 30 of 40 questions. Alone, style control
+    cannot tell its length from its skill; beside a published model that wins more when longer
+    (as arena-hard-auto's pool shows), it keeps less of its win rate. Without style control the
+    pool changes nothing: a score is a win rate against the baseline."""
+
+    def judged(model, wins):
+        out = []
+        for k, won in enumerate(wins):
+            games = (
+                [{"score": "B>A"}, {"score": "A>B"}]
+                if won
+                else [{"score": "A>B"}, {"score": "B>A"}]
+            )
+            out.append(
+                {
+                    "uid": f"q{k}",
+                    "category": "hard_prompt",
+                    "judge": "j",
+                    "model": model,
+                    "baseline": "base",
+                    "games": games,
+                }
+            )
+        return out
+
+    def answered(model, lengths):
+        return {
+            f"q{k}": arena.answer_record(
+                f"q{k}", model, "p", "x", arena.answer_metadata("x", n)
+            )
+            for k, n in enumerate(lengths)
+        }
+
+    uids = range(40)
+    baseline = answered("base", [50] * 40)
+    verbose_wins = [k < 30 for k in uids]
+    mixed_wins = [
+        k < 18 or 20 <= k < 32 for k in uids
+    ]  # 18 of 20 longer, 12 of 20 shorter
+    contestants = [
+        {"contestant": "verbose", "policy": "verbose", "run": None, "step": 0}
+    ]
+    judgments = {"verbose": judged("verbose", verbose_wins)}
+    answers = {"verbose": answered("verbose", [100] * 40)}
+    pool = {
+        "mixed": (
+            judged("mixed", mixed_wins),
+            answered("mixed", [100] * 20 + [20] * 20),
+        )
+    }
+
+    def scores(**kwargs):
+        rows = arena.score_rows(contestants, judgments, answers, baseline, **kwargs)
+        assert [r["contestant"] for r in rows] == ["verbose", "verbose"]  # only ours
+        return {r["style_control"]: r for r in rows}
+
+    alone, pooled = scores(), scores(pool=pool)
+    assert alone[True]["pool"] == 1 and pooled[True]["pool"] == 2
+    assert alone[False]["score"] == pooled[False]["score"] == pytest.approx(75, abs=3)
+    # Alone, the length difference is the same in every battle: no style signal.
+    assert alone[True]["score"] == pytest.approx(75, abs=5)
+    # Beside "mixed", being longer is worth a logit slope of about (log 9 - log 1.5) / 2 per
+    # length unit; verbose's skill is its logit(0.75) less about half that slope (as in
+    # test_style_control_takes_out_a_length_advantage): about 66.
+    assert pooled[True]["score"] == pytest.approx(66, abs=5)
+    assert pooled[True]["score"] < alone[True]["score"] - 5

@@ -431,6 +431,13 @@ def test_paper_config_lists_every_artifact(dag, workflow):
         r"gpu=[1-9]", judged
     )
     fetch = next(b for b in blocks if "rule fetch_arena_hard:" in b)
+    # arena-hard-auto's published pool joins the fit: its answers and GPT-4.1 judgments.
+    assert "model_judgment/gpt-4.1/deepseek-r1.jsonl" in fetch
+    tables_block = next(b for b in blocks if "rule arena_hard_tables:" in b)
+    assert (
+        "results/arena_hard/source/data/arena-hard-v2.0/model_answer/qwq-32b.jsonl"
+        in (tables_block)
+    )
     assert (
         "results/arena_hard/source/data/arena-hard-v2.0/model_answer/o3-mini-2025-01-31.jsonl"
         in fetch

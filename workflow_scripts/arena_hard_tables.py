@@ -27,6 +27,18 @@ def main(snakemake):
         files.read_jsonl(snakemake.input.baseline), snakemake.input.baseline
     )
 
+    pool = {
+        model: (
+            files.read_jsonl(judged),
+            arena.read_answers(files.read_jsonl(answered), answered),
+        )
+        for model, answered, judged in zip(
+            snakemake.params.pool,
+            snakemake.input.pool_answers,
+            snakemake.input.pool_judgments,
+            strict=True,
+        )
+    }
     rows = arena.score_rows(
         contestants,
         judgments,
@@ -35,6 +47,7 @@ def main(snakemake):
         weight=snakemake.params.weight,
         rounds=snakemake.params.rounds,
         seed=snakemake.params.seed,
+        pool=pool,
     )
     for row in rows:
         if row["dropped"]:
@@ -59,6 +72,13 @@ def main(snakemake):
             sorted({f"{r['category']}: {r['baseline']}" for r in rows})
         )
         prompts = snakemake.params.prompts
+        pool_words = (
+            f"every contestant and {len(pool)} models of arena-hard-auto's published pool "
+            "(their own answers and judgments)"
+            if pool
+            else "the contestants and the baseline only, not arena-hard-auto's published "
+            "pool, so its numbers are not on the leaderboard's scale"
+        )
         wording = (
             f"arena-hard-auto's prompts at {prompts['repo']}@{prompts['commit'][:12]}"
             if prompts
@@ -69,9 +89,8 @@ def main(snakemake):
             tabulate(body, headers=headers, tablefmt="github")
             + f"\n\nArena-Hard-V2 score against the baseline ({baselines}), percent, 90% "
             f"bootstrap interval; judge {snakemake.params.judge} with {wording}, every "
-            "category. Style control: length and markdown features in a Bradley-Terry fit "
-            "over this table's contestants and the baseline only, not arena-hard-auto's "
-            "leaderboard pool, so its numbers are not the leaderboard's. The official "
+            f"category. Style control: length and markdown features in a Bradley-Terry fit "
+            f"over {pool_words}. The official "
             "creative-writing board pools two judges and uses no style control; here both "
             "columns of each category come from the one judge above.\n",
         )

@@ -276,9 +276,10 @@ def standardize(columns: np.ndarray) -> np.ndarray:
     columns = np.asarray(columns, dtype=float)
     if len(columns) < 2:
         return np.zeros_like(columns)
-    std = columns.std(axis=0, ddof=1)
-    std = np.where(std > 0, std, 1.0)
-    return (columns - columns.mean(axis=0)) / std
+    std, mean = columns.std(axis=0, ddof=1), columns.mean(axis=0)
+    # Float noise of a constant column (std ~1e-16) must not be scaled up into a signal.
+    constant = std <= 1e-9 * np.maximum(1.0, np.abs(mean))
+    return np.where(constant, 0.0, (columns - mean) / np.where(constant, 1.0, std))
 
 
 # ---- scores ----------------------------------------------------------------------------------
@@ -530,6 +531,7 @@ SCORE_COLUMNS = [
     "battle_rows",
     "questions",
     "dropped",
+    "pool",  # models in the category's fit: contestants and the published pool
 ]
 _CATEGORY_TITLES = {
     "creative_writing": "Creative writing",
@@ -545,17 +547,20 @@ def score_rows(
     weight: int = 3,
     rounds: int = 100,
     seed: int = 0,
+    pool: dict[str, tuple[list[dict], dict[str, dict]]] | None = None,
 ) -> list[dict]:
     """Long-format scores: one row per contestant, category and style control (off / on). Each
-    category is one pool: its style-controlled fit holds every contestant (scores depend on the
-    pool, as arena-hard's do)."""
+    category is one fit: its style-controlled fit holds every contestant and every `pool` model
+    (name -> its judgments and answers: arena-hard-auto's published ones), so that the scores
+    stand where the leaderboard's do; scores depend on the pool, as arena-hard's do."""
+    pool = pool or {}
+    judgments = {**{m: js for m, (js, _) in pool.items()}, **judgments}
+    answers = {**{m: a for m, (_, a) in pool.items()}, **answers}
     rows = []
     for category in CATEGORIES:
         per_model = {
-            c["contestant"]: [
-                j for j in judgments[c["contestant"]] if j["category"] == category
-            ]
-            for c in contestants
+            name: [j for j in judgments[name] if j["category"] == category]
+            for name in [c["contestant"] for c in contestants] + list(pool)
         }
         if not any(per_model.values()):
             continue
@@ -580,6 +585,7 @@ def score_rows(
                         "battle_rows": scores[name]["rows"],
                         "questions": len(per_model[name]),
                         "dropped": dropped[name],
+                        "pool": sum(bool(js) for js in per_model.values()),
                     }
                 )
     return rows

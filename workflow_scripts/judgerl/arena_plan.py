@@ -20,7 +20,21 @@ def fetched(arena: dict) -> list[str]:
         return []
     paths = [arena["questions"]]
     paths += [b["answers"] for b in arena["baselines"].values() if "answers" in b]
+    for answers, judgments in pool(arena).values():
+        paths += [answers, judgments]
     return list(dict.fromkeys(paths))
+
+
+def pool(arena: dict) -> dict[str, tuple[str, str]]:
+    """The published models that join the fit (config `arena_hard.pool`): their answer and
+    judgment files, as paths inside arena-hard-auto's files."""
+    spec = arena.get("pool")
+    if not spec:
+        return {}
+    return {
+        m: (spec["answers"].format(model=m), spec["judgments"].format(model=m))
+        for m in spec["models"]
+    }
 
 
 def contestants(arena: dict, policy_runs: dict, last_step: int) -> list[dict]:
