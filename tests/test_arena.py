@@ -563,3 +563,239 @@ def test_the_published_pool_joins_the_style_controlled_fit():
     # test_style_control_takes_out_a_length_advantage): about 66.
     assert pooled[True]["score"] == pytest.approx(66, abs=5)
     assert pooled[True]["score"] < alone[True]["score"] - 5
+
+
+def run_job(workdir, script, inputs, outputs, params):
+    """Run a rule script from a saved job, as `python <script> <job file>` does."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    def named(mapping):
+        items = [
+            x for v in mapping.values() for x in (v if isinstance(v, list) else [v])
+        ]
+        return {"items": items, "named": mapping}
+
+    root = Path(__file__).resolve().parents[1]
+    job = {
+        "input": named(inputs),
+        "output": named(outputs),
+        "log": {"items": [f"{script}.log"], "named": {}},
+        "params": params,
+        "wildcards": {},
+        "threads": 1,
+        "rule": script,
+        "scriptdir": str(root / "workflow_scripts"),
+        "launched": {},
+    }
+    (workdir / f"{script}.job.json").write_text(json.dumps(job))
+    subprocess.run(
+        [sys.executable, root / f"workflow_scripts/{script}.py", f"{script}.job.json"],
+        cwd=workdir,
+        check=True,
+    )
+
+
+def test_arena_hard_on_a_local_copy_of_arena_hard_autos_files(tmp_path, fake_server):
+    """The paper-scale path end to end on files shaped like arena-hard-auto's: its questions,
+    baseline answers, prompts and a published pool model are fetched from a local copy; a
+    contestant's games are judged (over an OpenAI-compatible API) in those prompts' words; the
+    scores fit the contestant inside the pool."""
+    import json
+
+    from judgerl.files import read_jsonl, write_jsonl
+
+    copy = tmp_path / "arena-hard-auto"
+    data = "data/arena-hard-v2.0"
+    (copy / "utils").mkdir(parents=True)
+    (copy / "config").mkdir()
+    (copy / "utils/judge_utils.py").write_text(JUDGE_UTILS)
+    (copy / "config/arena-hard-v2.0.yaml").write_text(BENCH_CONFIG)
+    questions = [
+        {"uid": f"h{k}", "category": "hard_prompt", "prompt": f"Hard {k}?"}
+        for k in range(6)
+    ] + [
+        {"uid": f"c{k}", "category": "creative_writing", "prompt": f"Story {k}."}
+        for k in range(6)
+    ]
+    write_jsonl(copy / data / "question.jsonl", questions)
+    base = {
+        "hard_prompt": "o3-mini-2025-01-31",
+        "creative_writing": "gemini-2.0-flash-001",
+    }
+
+    def answers_of(model, text, category=None):
+        return [
+            arena.answer_record(
+                q["uid"],
+                model,
+                "p",
+                text,
+                arena.answer_metadata(text, len(text.split())),
+            )
+            for q in questions
+            if category in (None, q["category"])
+        ]
+
+    for category, model in base.items():
+        write_jsonl(
+            copy / data / f"model_answer/{model}.jsonl",
+            answers_of(model, "A plain answer.", category),
+        )
+    write_jsonl(
+        copy / data / "model_answer/deepseek-r1.jsonl",
+        answers_of("deepseek-r1", "A longer answer, with more words in it."),
+    )
+    write_jsonl(
+        copy / data / "model_judgment/gpt-4.1/deepseek-r1.jsonl",
+        [
+            {
+                "uid": q["uid"],
+                "category": q["category"],
+                "judge": "gpt-4.1",
+                "model": "deepseek-r1",
+                "baseline": base[q["category"]],
+                "games": [{"score": "B>A"}, {"score": "A>B"}],
+            }
+            for q in questions
+        ],
+    )
+    pool_files = {
+        "answers": f"{data}/model_answer/deepseek-r1.jsonl",
+        "judgments": f"{data}/model_judgment/gpt-4.1/deepseek-r1.jsonl",
+    }
+    files = [
+        f"{data}/question.jsonl",
+        *(f"{data}/model_answer/{m}.jsonl" for m in base.values()),
+        *pool_files.values(),
+    ]
+    fetched = [f"results/arena_hard/source/{f}" for f in files]
+    run_job(
+        tmp_path,
+        "fetch_arena_hard",
+        {},
+        {"files": fetched},
+        {"source": {"path": str(copy)}, "files": files},
+    )
+    commit = "1" * 40
+    run_job(
+        tmp_path,
+        "fetch_arena_prompts",
+        {},
+        {"prompts": "judge_prompts.json"},
+        {
+            "source": {
+                "repo": "lmarena/arena-hard-auto",
+                "commit": commit,
+                "path": str(copy),
+            }
+        },
+    )
+    source = tmp_path / "results/arena_hard/source" / data
+    write_jsonl(  # what rule generate_arena_baseline makes of the two baselines' files
+        tmp_path / "baseline.jsonl",
+        [
+            a
+            for m in base.values()
+            for a in read_jsonl(source / f"model_answer/{m}.jsonl")
+        ],
+    )
+    write_jsonl(tmp_path / "mine.jsonl", answers_of("mine", "Mine."))
+    server = fake_server([])
+
+    # The judge always prefers the contestant on hard prompts; on creative writing it always
+    # prefers assistant A: one game won and one lost per question.
+    def verdict(body):
+        system, user = (m["content"] for m in body["messages"])
+        mine_is_b = user.index("Mine.") > user.index("<|B|>")
+        if system.startswith("Judge A and B"):
+            return "[[B>A]]" if mine_is_b else "[[A>B]]"
+        return "[[A>B]]"
+
+    server.reply = lambda body: {
+        "choices": [{"message": {"content": verdict(body)}, "finish_reason": "stop"}]
+    }
+    try:
+        run_job(
+            tmp_path,
+            "judge_arena",
+            {
+                "questions": fetched[0],
+                "answers": "mine.jsonl",
+                "baseline": "baseline.jsonl",
+                "model": [],
+                "prompts": ["judge_prompts.json"],
+            },
+            {"judgments": "judgments/mine.jsonl"},
+            {
+                "judge": {
+                    "name": "gpt-4.1",
+                    "verdict": "parsed",
+                    "sampling": {"temperature": 0.0, "max_tokens": 64},
+                    "spec": {},
+                    "backend": {
+                        "kind": "openai",
+                        "base_url": server.url,
+                        "served_model": "gpt-4.1",
+                        "max_concurrency": 1,
+                        "top_logprobs": 0,
+                    },
+                },
+                "seed": 0,
+            },
+        )
+    finally:
+        server.close()
+    judged = read_jsonl(tmp_path / "judgments/mine.jsonl")
+    assert all(j["judge_prompts"]["commit"] == commit for j in judged)
+    assert {r["messages"][0]["content"][:14] for r in server.requests} == {
+        "Judge A and B.",
+        "Judge the two ",
+    }
+    contestant = {"contestant": "mine", "policy": "mine", "run": None, "step": 0}
+    run_job(
+        tmp_path,
+        "arena_hard_tables",
+        {
+            "questions": fetched[0],
+            "judgments": ["judgments/mine.jsonl"],
+            "answers": ["mine.jsonl"],
+            "baseline": "baseline.jsonl",
+            "pool_answers": [f"results/arena_hard/source/{pool_files['answers']}"],
+            "pool_judgments": [f"results/arena_hard/source/{pool_files['judgments']}"],
+        },
+        {
+            "table1_csv": "table1.csv",
+            "table1_md": "table1.md",
+            "csv": "arena_hard.csv",
+            "md": "arena_hard.md",
+        },
+        {
+            "contestants": [contestant],
+            "tables": {"table1": ["mine"]},
+            "weight": 3,
+            "rounds": 20,
+            "judge": "gpt-4.1",
+            "prompts": {"repo": "lmarena/arena-hard-auto", "commit": commit},
+            "pool": ["deepseek-r1"],
+            "seed": 0,
+        },
+    )
+    import polars as pl
+
+    scores = pl.read_csv(tmp_path / "arena_hard.csv")
+    assert set(scores["contestant"]) == {"mine"} and set(scores["pool"]) == {2}
+    plain = scores.filter(~pl.col("style_control"))
+    by_category = dict(zip(plain["category"], plain["score"], strict=True))
+    assert by_category["hard_prompt"] == 100.0
+    assert by_category["creative_writing"] == pytest.approx(50, abs=10)
+    assert (
+        "1 models of arena-hard-auto's published pool"
+        in (tmp_path / "table1.md").read_text()
+    )
+    assert (
+        json.loads((tmp_path / "judge_prompts.json").read_text())["source"]["commit"]
+        == commit
+    )
