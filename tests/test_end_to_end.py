@@ -920,12 +920,15 @@ def test_pairwise_rewards_vary_within_groups(run):
                 groups.setdefault((c["step"], c["id"]), []).append(c["reward"])
             else:
                 choices.setdefault(c["step"], set()).add(c["choice"])
-        varied = sum(len(set(g)) > 1 for g in groups.values())
-        assert varied >= len(groups) / 2, (
-            f"{name}: {varied} of {len(groups)} groups vary"
-        )
-        # A step whose games all went to one position is flagged, and only such a step.
-        biased = sum(len(c) == 1 for c in choices.values())
+        # A group's rewards vary unless the judge chose one position in every game of its step
+        # (a 135M judge's position prior can win whole steps, more or less often on different
+        # CPUs); such a step is flagged, and only such a step. Some group must vary: the reward
+        # is the judge's comparison, not its prior alone.
+        biased_steps = {step for step, c in choices.items() if len(c) == 1}
+        for (step, _prompt), rewards in groups.items():
+            assert len(set(rewards)) > 1 or step in biased_steps, (name, step, rewards)
+        assert any(len(set(g)) > 1 for g in groups.values()), (name, groups)
+        biased = len(biased_steps)
         onset = pl.read_csv(workdir / "results/tables/hacking_onset.csv")
         assert onset.filter(pl.col("run") == name)["position_biased_steps"][0] == biased
 
