@@ -598,6 +598,7 @@ def run_job(workdir, script, inputs, outputs, params):
     )
 
 
+@pytest.mark.slow  # five rule scripts, each a process of its own
 def test_arena_hard_on_a_local_copy_of_arena_hard_autos_files(tmp_path, fake_server):
     """The paper-scale path end to end on files shaped like arena-hard-auto's: its questions,
     baseline answers, prompts and a published pool model are fetched from a local copy; a
