@@ -63,7 +63,9 @@ def main(snakemake):
     )
     tables.write_table(frame, snakemake.output.csv, snakemake.output.md, floatfmt=".2f")
     for name, runs in snakemake.params.tables.items():
-        headers, body = arena.paper_table(rows, contestants, runs)
+        headers, body = arena.paper_table(
+            rows, contestants, runs, snakemake.params.judge
+        )
         tables.write_table(
             pl.DataFrame(body, schema=headers, orient="row"),
             getattr(snakemake.output, f"{name}_csv"),

@@ -598,17 +598,26 @@ def _cell(row: dict) -> str:
 
 
 def paper_table(
-    rows: list[dict], contestants: list[dict], runs: list[str]
+    rows: list[dict], contestants: list[dict], runs: list[str], judge: str | None = None
 ) -> tuple[list[str], list[list]]:
     """A table of the paper: each run's initial policy (step 0) and its last checkpoint, by category,
-    without and with style control; cells are 'score (-lower / +upper)' of the 90% interval."""
+    without and with style control; cells are 'score (-lower / +upper)' of the 90% interval. The
+    creative-writing columns name their `judge`: arena-hard-auto's own creative-writing board
+    pools two judges without style control, these columns do not."""
     index = {(r["contestant"], r["category"], r["style_control"]): r for r in rows}
     info = {c["contestant"]: c for c in contestants}
     order = [
         (sc, c) for sc in (False, True) for c in ("creative_writing", "hard_prompt")
     ]
     headers = ["model", "run", "step"] + [
-        f"{_CATEGORY_TITLES[c]}{' (style control)' if sc else ''}" for sc, c in order
+        _CATEGORY_TITLES[c]
+        + (f" ({judge} judge" if judge and c == "creative_writing" else "")
+        + (
+            (", style control)" if sc else ")")
+            if judge and c == "creative_writing"
+            else (" (style control)" if sc else "")
+        )
+        for sc, c in order
     ]
     body = []
     for run in runs:
