@@ -792,6 +792,8 @@ def test_arena_hard_on_a_local_copy_of_arena_hard_autos_files(tmp_path, fake_ser
     by_category = dict(zip(plain["category"], plain["score"], strict=True))
     assert by_category["hard_prompt"] == 100.0
     assert by_category["creative_writing"] == pytest.approx(50, abs=10)
+    table = pl.read_csv(tmp_path / "table1.csv")
+    assert "Creative writing (gpt-4.1 judge, style control)" in table.columns
     assert (
         "1 models of arena-hard-auto's published pool"
         in (tmp_path / "table1.md").read_text()
