@@ -13,6 +13,7 @@ judging     -- the one place that turns (instruction, response) pairs into judge
 agreement   -- a judge against gold: Krippendorff's alpha, accuracy, malformed rate, Eq. 1 / 3
 rewards     -- GRPO rewards: judge accuracy (Eq. 1 / 3), judge as reward, Eq. 4; the KL monitor
 training    -- TRL trainer configs, resume, checkpoint export and logs shared by the trainers
+grpo_batch  -- the GRPO batch in the paper's terms, and the TRL arguments derived from it
 launch      -- multi-process training through `accelerate launch`; the saved job of a rule
 stats       -- Krippendorff's alpha and bootstrap intervals, from kept libraries
 tables      -- the paper's tables and which runs each policy figure shows
@@ -20,6 +21,9 @@ hacking     -- the hacking onset of a policy run
 adversarial -- detectors of the adversarial patterns the paper's policies learned
 probes      -- master-key probes: content-free and adversarial answers put to a judge
 arena       -- Arena-Hard-V2: judge prompt, verdicts, battles, style control, Bradley-Terry
+arena_prompts -- arena-hard-auto's own judge prompts, read from its files at a pinned commit
+arena_plan  -- the config's Arena-Hard section resolved for the rules
+plan        -- `make plan`: memory and GPU-hours of every GPU job of a config
 files       -- atomic writes and resumable JSONL
 runtime     -- what every rule script does first, and how it finds its job
 """
