@@ -135,6 +135,41 @@ def planned_jobs(workdir, *args) -> set[tuple[str, str]]:
     return jobs
 
 
+def run_saved_job(workdir, script, inputs, outputs, params, rule=None):
+    """Run a rule's script from a saved job, as `python <script> <job file>` reruns a job:
+    `inputs` and `outputs` map names to a path or a list of paths."""
+
+    def named(mapping):
+        items = [
+            x for v in mapping.values() for x in (v if isinstance(v, list) else [v])
+        ]
+        return {"items": items, "named": mapping}
+
+    rule = rule or script
+    job = {
+        "input": named(inputs),
+        "output": named(outputs),
+        "log": {"items": [f"{rule}.log"], "named": {}},
+        "params": params,
+        "wildcards": {},
+        "threads": 1,
+        "rule": rule,
+        "scriptdir": str(ROOT / "workflow_scripts"),
+        "launched": {},
+    }
+    (workdir / f"{rule}.job.json").write_text(json.dumps(job))
+    subprocess.run(
+        [sys.executable, ROOT / f"workflow_scripts/{script}.py", f"{rule}.job.json"],
+        cwd=workdir,
+        check=True,
+    )
+
+
+@pytest.fixture
+def run_job():
+    return run_saved_job
+
+
 @pytest.fixture(scope="session")
 def dag():
     """Workflow copies and Snakemake runs in them, for the tests that drive the workflow."""

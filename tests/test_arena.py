@@ -565,41 +565,10 @@ def test_the_published_pool_joins_the_style_controlled_fit():
     assert pooled[True]["score"] < alone[True]["score"] - 5
 
 
-def run_job(workdir, script, inputs, outputs, params):
-    """Run a rule script from a saved job, as `python <script> <job file>` does."""
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    def named(mapping):
-        items = [
-            x for v in mapping.values() for x in (v if isinstance(v, list) else [v])
-        ]
-        return {"items": items, "named": mapping}
-
-    root = Path(__file__).resolve().parents[1]
-    job = {
-        "input": named(inputs),
-        "output": named(outputs),
-        "log": {"items": [f"{script}.log"], "named": {}},
-        "params": params,
-        "wildcards": {},
-        "threads": 1,
-        "rule": script,
-        "scriptdir": str(root / "workflow_scripts"),
-        "launched": {},
-    }
-    (workdir / f"{script}.job.json").write_text(json.dumps(job))
-    subprocess.run(
-        [sys.executable, root / f"workflow_scripts/{script}.py", f"{script}.job.json"],
-        cwd=workdir,
-        check=True,
-    )
-
-
 @pytest.mark.slow  # five rule scripts, each a process of its own
-def test_arena_hard_on_a_local_copy_of_arena_hard_autos_files(tmp_path, fake_server):
+def test_arena_hard_on_a_local_copy_of_arena_hard_autos_files(
+    tmp_path, fake_server, run_job
+):
     """The paper-scale path end to end on files shaped like arena-hard-auto's: its questions,
     baseline answers, prompts and a published pool model are fetched from a local copy; a
     contestant's games are judged (over an OpenAI-compatible API) in those prompts' words; the

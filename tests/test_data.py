@@ -149,13 +149,11 @@ def mixture_rows():
 
 
 def test_the_paper_data_settings_build_on_a_sample_shaped_like_the_mixture(
-    tmp_path, tiny_model_dir
+    tmp_path, tiny_model_dir, run_job
 ):
     """make_splits, run from a saved job as a user would rerun it, with configs/paper.yaml's data
     settings and its split sizes scaled like the sample."""
     import json
-    import subprocess
-    import sys
 
     import yaml
 
@@ -168,28 +166,12 @@ def test_the_paper_data_settings_build_on_a_sample_shaped_like_the_mixture(
         splits={k: max(1, round(v / 1000)) for k, v in data["splits"].items()},
     )
     outputs = {s: f"splits/{s}.jsonl" for s in SPLITS}
-    job = {
-        "input": {"items": [], "named": {"token_counter": [str(tiny_model_dir)]}},
-        "output": {
-            "items": [*outputs.values(), "splits/summary.json"],
-            "named": {
-                "splits": list(outputs.values()),
-                "summary": "splits/summary.json",
-            },
-        },
-        "log": {"items": ["make_splits.log"], "named": {}},
-        "params": {"data": data, "seed": 1234},
-        "wildcards": {},
-        "threads": 1,
-        "rule": "make_splits",
-        "scriptdir": str(ROOT / "workflow_scripts"),
-        "launched": {},
-    }
-    (tmp_path / "job.json").write_text(json.dumps(job))
-    subprocess.run(
-        [sys.executable, str(ROOT / "workflow_scripts/make_splits.py"), "job.json"],
-        cwd=tmp_path,
-        check=True,
+    run_job(
+        tmp_path,
+        "make_splits",
+        {"token_counter": [str(tiny_model_dir)]},
+        {"splits": list(outputs.values()), "summary": "splits/summary.json"},
+        {"data": data, "seed": 1234},
     )
     splits = {s: read_jsonl(tmp_path / p) for s, p in outputs.items()}
     summary = json.loads((tmp_path / "splits/summary.json").read_text())

@@ -210,18 +210,12 @@ def test_both_orders_are_two_games_with_positions_swapped(tiny_engine_fp32):
 
 
 def test_an_api_model_answers_the_policy_prompts_as_the_pairwise_baseline(
-    tmp_path, fake_server
+    tmp_path, fake_server, run_job
 ):
     """Rule generate_pairwise_baseline (the paper's GPT-4o answers for Fig. 10), run from a saved
     job against an OpenAI-compatible server: one greedy answer per test prompt, no checkpoint."""
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
     from judgerl.files import read_jsonl, write_jsonl
 
-    root = Path(__file__).resolve().parents[1]
     write_jsonl(
         tmp_path / "policy_test.jsonl",
         [
@@ -239,40 +233,25 @@ def test_an_api_model_answers_the_policy_prompts_as_the_pairwise_baseline(
         ],
         "usage": {"completion_tokens": 4},
     }
-    job = {
-        "input": {
-            "items": ["policy_test.jsonl"],
-            "named": {"checkpoints": [], "prompts": "policy_test.jsonl"},
-        },
-        "output": {
-            "items": ["answers.jsonl"],
-            "named": {"answers": ["answers.jsonl"]},
-        },
-        "log": {"items": ["baseline.log"], "named": {}},
-        "params": {
-            "sampling": {"temperature": 0.0, "max_tokens": 64},
-            "backend": {
-                "kind": "openai",
-                "base_url": server.url,
-                "served_model": "gpt-4o",
-                "max_concurrency": 1,
-                "top_logprobs": 0,
-            },
-            "spec": {},
-            "seed": 0,
-        },
-        "wildcards": {},
-        "threads": 1,
-        "rule": "generate_pairwise_baseline",
-        "scriptdir": str(root / "workflow_scripts"),
-        "launched": {},
-    }
-    (tmp_path / "job.json").write_text(json.dumps(job))
     try:
-        subprocess.run(
-            [sys.executable, root / "workflow_scripts/generate_answers.py", "job.json"],
-            cwd=tmp_path,
-            check=True,
+        run_job(
+            tmp_path,
+            "generate_answers",
+            {"checkpoints": [], "prompts": "policy_test.jsonl"},
+            {"answers": ["answers.jsonl"]},
+            {
+                "sampling": {"temperature": 0.0, "max_tokens": 64},
+                "backend": {
+                    "kind": "openai",
+                    "base_url": server.url,
+                    "served_model": "gpt-4o",
+                    "max_concurrency": 1,
+                    "top_logprobs": 0,
+                },
+                "spec": {},
+                "seed": 0,
+            },
+            rule="generate_pairwise_baseline",
         )
     finally:
         server.close()
