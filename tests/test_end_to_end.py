@@ -693,6 +693,8 @@ def test_judge_sft_launched_on_two_processes(dag, run, tmp_path):
     rank 0 writes the judge."""
     import shutil
 
+    import yaml
+
     source, _ = run
     workdir = dag.copy(tmp_path / "wf")
     for part in (
@@ -702,8 +704,11 @@ def test_judge_sft_launched_on_two_processes(dag, run, tmp_path):
         ".snakemake/metadata",
     ):
         shutil.copytree(source / part, workdir / part)
-    with (workdir / "config.yaml").open("a") as fh:
-        fh.write("\nlaunch:\n  train_judge_sft: {processes: 2}\n")
+    cfg = yaml.safe_load((workdir / "config.yaml").read_text())
+    cfg["launch"] = {"train_judge_sft": {"processes": 2}}
+    # Two steps: what is tested is the launch, not the learning (test_judge_sft_loss_halves...).
+    cfg["training"]["judge_sft"]["max_steps"] = 2
+    (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     proc = subprocess.run(
         [
             sys.executable,

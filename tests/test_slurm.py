@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -65,8 +66,14 @@ def slurm_snakemake(workdir, *args, timeout=1800):
     )
 
 
+SINCE = (
+    ".slurm-test-since"  # in the work folder: when its test run began (sacct's clock)
+)
+
+
 def our_jobs(workdir) -> list[tuple[str, str, str]]:
-    """(job id, rule, state) of every SLURM job that ran in `workdir`, from the accounting daemon."""
+    """(job id, rule, state) of every SLURM job that ran in `workdir` since its test run began
+    (not those of an earlier run in a folder of the same name), from the accounting daemon."""
     sacct = subprocess.run(
         [
             "sacct",
@@ -74,7 +81,7 @@ def our_jobs(workdir) -> list[tuple[str, str, str]]:
             "-X",
             "-P",
             "-S",
-            "now-2hours",
+            (workdir / SINCE).read_text(),
             "--format=JobID,Comment,State,WorkDir",
         ],
         capture_output=True,
@@ -90,7 +97,16 @@ def our_jobs(workdir) -> list[tuple[str, str, str]]:
 
 @pytest.fixture(scope="module")
 def cluster_run(dag, tmp_path_factory):
+    import yaml
+
     workdir = dag.copy(tmp_path_factory.mktemp("slurm"))
+    # Small judge splits: what is tested is the path through the scheduler, and the SFT below
+    # validates at every step (on judge_val), so a small validation split keeps its steps short.
+    path = workdir / "config.yaml"
+    cfg = yaml.safe_load(path.read_text())
+    cfg["data"]["splits"].update(judge_train=12, judge_val=2)
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    (workdir / SINCE).write_text(time.strftime("%Y-%m-%dT%H:%M:%S"))
     proc = slurm_snakemake(workdir, *TARGETS)
     assert proc.returncode == 0, f"{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
     return workdir
