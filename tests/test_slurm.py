@@ -40,7 +40,7 @@ if not _cluster_answers():
 # group), and spends most of its time waiting on the executor's status checks.
 TARGETS = [f"results/gold/high/{split}.jsonl" for split in ("judge_train", "judge_val")]
 RULES = {"prepare_model", "make_splits", "generate_candidates", "annotate_gold"}
-STEPS = 24  # of the judge SFT that the scheduler kills
+STEPS = 40  # of the judge SFT that the scheduler kills
 
 
 def slurm_snakemake(workdir, *args, timeout=1800):
@@ -128,9 +128,10 @@ def test_a_training_killed_at_its_time_limit_resumes_from_its_checkpoint(cluster
 
     path = cluster_run / "config.yaml"
     cfg = yaml.safe_load(path.read_text())
-    # One example per step and a checkpoint (with validation) after every step: 24 steps of 5-20 s,
-    # so a whole checkpoint exists well before the kill (60-95 s in) even while the default run
-    # shares the CPUs, and the job cannot finish before it.
+    # One example per step and a checkpoint (with validation on 4 items) after every step: steps
+    # of 4-10 s (measured: 3.7 s alone, 5.5 s beside other tests), so a whole checkpoint exists
+    # well before the kill (60-95 s in), and the job, 170 s long alone here, cannot finish before
+    # it on a machine twice as fast.
     cfg["training"]["judge_sft"].update(
         max_steps=STEPS, per_device_train_batch_size=1, save_steps=1
     )
