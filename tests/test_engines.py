@@ -213,7 +213,8 @@ def test_an_api_model_answers_the_policy_prompts_as_the_pairwise_baseline(
     tmp_path, fake_server, run_job
 ):
     """Rule generate_pairwise_baseline (the paper's GPT-4o answers for Fig. 10), run from a saved
-    job against an OpenAI-compatible server: one greedy answer per test prompt, no checkpoint."""
+    job against an OpenAI-compatible server: one greedy answer per test prompt, no checkpoint;
+    a rerun after a kill asks only for what is left."""
     from judgerl.files import read_jsonl, write_jsonl
 
     write_jsonl(
@@ -222,6 +223,12 @@ def test_an_api_model_answers_the_policy_prompts_as_the_pairwise_baseline(
             {"id": "p1", "instruction": "Say hi."},
             {"id": "p2", "instruction": "Add 2+2."},
         ],
+    )
+    # A killed earlier run answered the first prompt: the rerun asks only for the second.
+    first = {"id": "p1", "instruction": "Say hi.", "answer": "answer to Say hi."}
+    write_jsonl(
+        tmp_path / "answers.jsonl.progress",
+        [{**first, "finished": True, "n_tokens": 4}],
     )
     server = fake_server([])
     server.reply = lambda body: {
@@ -260,6 +267,8 @@ def test_an_api_model_answers_the_policy_prompts_as_the_pairwise_baseline(
         ("p1", "answer to Say hi."),
         ("p2", "answer to Add 2+2."),
     ]
+    assert [r["messages"][-1]["content"] for r in server.requests] == ["Add 2+2."]
     assert all(
         r["model"] == "gpt-4o" and r["temperature"] == 0.0 for r in server.requests
     )
+    assert not (tmp_path / "answers.jsonl.progress").exists()

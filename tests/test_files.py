@@ -76,3 +76,21 @@ def test_a_checkpoint_cut_short_is_not_resumed_from(tmp_path):
     )  # by step number, not by name
     assert not (tmp_path / "checkpoint-10").exists()
     assert last_checkpoint(tmp_path / "missing") is None
+
+
+def test_progress_of_a_job_with_other_params_is_not_resumed(tmp_path, caplog):
+    out = tmp_path / "gold.jsonl"
+    first = ResumableJsonl(out, job='{"params": {"max_tokens": 64}}')
+    first.add([{"key": "a", "v": 1}])
+    # The same job, rerun after a kill: continues.
+    same = ResumableJsonl(out, job='{"params": {"max_tokens": 64}}')
+    assert same.done("a")
+    # The config changed in between: the rows were made under other params.
+    other = ResumableJsonl(out, job='{"params": {"max_tokens": 96}}')
+    assert not other.done("a") and not other.progress.exists()
+    assert "left by a job with other params or inputs" in caplog.text
+    other.add([{"key": "a", "v": 2}])
+    assert ResumableJsonl(out, job='{"params": {"max_tokens": 96}}').rows["a"]["v"] == 2
+    other.finish(["a"])
+    assert read_jsonl(out) == [{"key": "a", "v": 2}]
+    assert not other.progress.exists() and not other.job.exists()

@@ -83,7 +83,9 @@ def main(snakemake):
     items = list(
         pairwise_items(candidates) if pairwise else pointwise_items(candidates)
     )
-    progress = files.ResumableJsonl(snakemake.output[0], key="key")
+    progress = files.ResumableJsonl(
+        snakemake.output[0], key="key", job=runtime.job_record(snakemake)
+    )
     todo = [item for item in items if not progress.done(item["key"])]
     log.info(
         "%d %s items, %d already annotated",

@@ -8,6 +8,8 @@ import logging
 from judgerl import files, runtime
 from judgerl.engines import Sampling, make_engine
 
+CHUNK = 256  # prompts per call: whole batches for vLLM, progress kept between them
+
 
 def main(snakemake):
     runtime.setup(snakemake, seed=snakemake.params.seed)
@@ -15,38 +17,53 @@ def main(snakemake):
 
     prompts = files.read_jsonl(snakemake.input.prompts)
     sampling = Sampling.from_config(snakemake.params.sampling)
-    conversations = [[{"role": "user", "content": p["instruction"]}] for p in prompts]
     # An API baseline (GPT-4o) has no checkpoint: its backend names the model.
     checkpoints = snakemake.input.checkpoints or [None] * len(snakemake.output.answers)
     for checkpoint, output in zip(checkpoints, snakemake.output.answers, strict=True):
-        engine = make_engine(
+        # Answers are kept as they finish: a rerun of a killed job (hundreds of API calls for the
+        # baseline, a checkpoint's whole test split) answers only what is left.
+        progress = files.ResumableJsonl(
+            output, key="id", job=runtime.job_record(snakemake)
+        )
+        todo = [p for p in prompts if not progress.done(p["id"])]
+        log.info(
+            "%s: %d prompts, %d already answered",
             checkpoint,
-            snakemake.params.spec,
-            snakemake.params.backend,
-            seed=snakemake.params.seed,
+            len(prompts),
+            len(prompts) - len(todo),
         )
-        completions = engine.complete(conversations, sampling)
-        files.write_jsonl(
-            output,
-            [
-                {
-                    "id": p["id"],
-                    "instruction": p["instruction"],
-                    "answer": c.text.strip(),
-                    "finished": c.finished,
-                    "n_tokens": c.n_tokens,
-                }
-                for p, c in zip(prompts, completions)
-            ],
-        )
+        if todo:
+            engine = make_engine(
+                checkpoint,
+                snakemake.params.spec,
+                snakemake.params.backend,
+                seed=snakemake.params.seed,
+            )
+            for start in range(0, len(todo), CHUNK):
+                chunk = todo[start : start + CHUNK]
+                completions = engine.complete(
+                    [[{"role": "user", "content": p["instruction"]}] for p in chunk],
+                    sampling,
+                )
+                progress.add(
+                    {
+                        "id": p["id"],
+                        "instruction": p["instruction"],
+                        "answer": c.text.strip(),
+                        "finished": c.finished,
+                        "n_tokens": c.n_tokens,
+                    }
+                    for p, c in zip(chunk, completions)
+                )
+            del engine
+            gc.collect()
+        rows = progress.finish([p["id"] for p in prompts])
         log.info(
             "%s: %d answers, %d cut at max_tokens",
             checkpoint,
-            len(prompts),
-            sum(not c.finished for c in completions),
+            len(rows),
+            sum(not r["finished"] for r in rows),
         )
-        del engine
-        gc.collect()
 
 
 if __name__ == "__main__":

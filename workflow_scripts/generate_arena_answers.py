@@ -20,7 +20,9 @@ def main(snakemake):
         files.read_jsonl(snakemake.input.questions), snakemake.input.questions
     )
     count_tokens = arena.TokenCounter(snakemake.params.length_tokenizer)
-    progress = files.ResumableJsonl(snakemake.output.answers, key="uid")
+    progress = files.ResumableJsonl(
+        snakemake.output.answers, key="uid", job=runtime.job_record(snakemake)
+    )
 
     def answer(name, model_path, spec, sampling, todo):
         if not todo:

@@ -19,7 +19,9 @@ def main(snakemake):
     CHUNK = 32
 
     rows = files.read_jsonl(snakemake.input.instructions)
-    progress = files.ResumableJsonl(snakemake.output[0], key="id")
+    progress = files.ResumableJsonl(
+        snakemake.output[0], key="id", job=runtime.job_record(snakemake)
+    )
     todo = [r for r in rows if not progress.done(r["id"])]
     log.info(
         "%d instructions, %d rubrics already written", len(rows), len(rows) - len(todo)

@@ -47,7 +47,9 @@ def main(snakemake):
         "judge prompts: %s",
         prompts["source"] if prompts else "this workflow's wording (judgerl/arena.py)",
     )
-    progress = files.ResumableJsonl(snakemake.output.judgments, key="uid")
+    progress = files.ResumableJsonl(
+        snakemake.output.judgments, key="uid", job=runtime.job_record(snakemake)
+    )
     todo = [q for q in questions if not progress.done(q["uid"])]
     log.info(
         "%d questions, %d already judged", len(questions), len(questions) - len(todo)

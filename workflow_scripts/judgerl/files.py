@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 def read_json(path: str | Path):
@@ -75,14 +78,26 @@ class ResumableJsonl:
     """Progress of a long job, one JSON row per finished item, keyed by `key`.
 
     Rows are appended and flushed as they finish, next to the final output; a rerun after a crash
-    skips the keys already there. `finish` moves the progress file onto the final output.
+    skips the keys already there. `finish` moves the progress file onto the final output. `job`
+    (runtime.job_record) is kept beside the progress: progress left by a job with other params
+    or inputs (a killed run, then a changed config) is discarded, not resumed.
     """
 
-    def __init__(self, output: str | Path, key: str = "key"):
+    def __init__(self, output: str | Path, key: str = "key", job: str | None = None):
         self.output = Path(output)
         self.progress = self.output.with_name(f"{self.output.name}.progress")
+        self.job = self.progress.with_name(f"{self.progress.name}.job")
         self.key = key
         self.rows: dict[str, dict] = {}
+        if job is not None:
+            if self.job.exists() and self.job.read_text() != job:
+                log.warning(
+                    "%s was left by a job with other params or inputs: starting afresh",
+                    self.progress,
+                )
+                self.progress.unlink(missing_ok=True)
+            self.progress.parent.mkdir(parents=True, exist_ok=True)
+            write_text(self.job, job)
         if self.progress.exists():
             with self.progress.open() as fh:
                 for line in fh:
@@ -123,4 +138,5 @@ class ResumableJsonl:
             rows = keep(rows)
         write_jsonl(self.output, rows)
         self.progress.unlink(missing_ok=True)
+        self.job.unlink(missing_ok=True)
         return rows

@@ -71,6 +71,21 @@ def save_job(snakemake) -> Path:
     return path
 
 
+def job_record(snakemake) -> str:
+    """What makes a job's partial work its own: its params (but how it is launched) and its
+    inputs, an input remade since (a retrained judge at the same path) counting as another."""
+    import os
+
+    return json.dumps(
+        {
+            "params": {k: v for k, v in snakemake.params.items() if k != "launch"},
+            "input": {str(p): os.stat(p).st_mtime_ns for p in snakemake.input},
+        },
+        sort_keys=True,
+        default=str,
+    )
+
+
 def current_job(namespace: dict):
     """The job a rule script runs: Snakemake's `snakemake` object when Snakemake (or the launcher)
     runs it, else the saved job file named on the command line."""

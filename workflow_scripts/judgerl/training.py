@@ -35,22 +35,11 @@ def claim_work_dir(work: Path, snakemake) -> None:
     """Resume only what the same job started: the work folder records the job's params and
     inputs, and a folder left by a job with other ones (a changed learning rate, another number
     of steps) is removed, not resumed. The launching process calls it, before any trainer."""
-    import json
-    import os
-
-    from judgerl import launch
+    from judgerl import launch, runtime
 
     if launch.is_child():
         return
-    job = json.dumps(
-        {
-            "params": {k: v for k, v in snakemake.params.items() if k != "launch"},
-            # an input remade since (a retrained judge at the same path) counts as another input
-            "input": {str(p): os.stat(p).st_mtime_ns for p in snakemake.input},
-        },
-        sort_keys=True,
-        default=str,
-    )
+    job = runtime.job_record(snakemake)
     record = Path(work) / "job.json"
     if record.exists() and record.read_text() != job:
         log.warning(
