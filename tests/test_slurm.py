@@ -129,9 +129,9 @@ def test_a_training_killed_at_its_time_limit_resumes_from_its_checkpoint(cluster
     path = cluster_run / "config.yaml"
     cfg = yaml.safe_load(path.read_text())
     # One example per step and a checkpoint (with validation on 4 items) after every step: steps
-    # of 4-10 s (measured: 3.7 s alone, 5.5 s beside other tests), so a whole checkpoint exists
-    # well before the kill (60-95 s in), and the job, 170 s long alone here, cannot finish before
-    # it on a machine twice as fast.
+    # of 4-10 s (measured: 3.7 s alone, 5-8 s beside other tests), so a whole checkpoint exists
+    # well before the kill (60-95 s in), and the job, about 170 s long alone here, does not
+    # finish before it on a machine up to 1.8 times as fast.
     cfg["training"]["judge_sft"].update(
         max_steps=STEPS, per_device_train_batch_size=1, save_steps=1
     )
