@@ -66,9 +66,8 @@ def slurm_snakemake(workdir, *args, timeout=1800):
     )
 
 
-SINCE = (
-    ".slurm-test-since"  # in the work folder: when its test run began (sacct's clock)
-)
+# In the work folder: when its test run began, on sacct's clock.
+SINCE = ".slurm-test-since"
 
 
 def our_jobs(workdir) -> list[tuple[str, str, str]]:

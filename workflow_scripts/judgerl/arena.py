@@ -609,16 +609,13 @@ def paper_table(
     order = [
         (sc, c) for sc in (False, True) for c in ("creative_writing", "hard_prompt")
     ]
-    headers = ["model", "run", "step"] + [
-        _CATEGORY_TITLES[c]
-        + (f" ({judge} judge" if judge and c == "creative_writing" else "")
-        + (
-            (", style control)" if sc else ")")
-            if judge and c == "creative_writing"
-            else (" (style control)" if sc else "")
-        )
-        for sc, c in order
-    ]
+
+    def title(style_control: bool, category: str) -> str:
+        notes = [f"{judge} judge"] if judge and category == "creative_writing" else []
+        notes += ["style control"] if style_control else []
+        return _CATEGORY_TITLES[category] + (f" ({', '.join(notes)})" if notes else "")
+
+    headers = ["model", "run", "step"] + [title(sc, c) for sc, c in order]
     body = []
     for run in runs:
         for name in (info[run]["policy"], run):
