@@ -83,7 +83,6 @@ def accelerate_command(
     num_processes: int,
     mixed_precision: str = "bf16",
     config_file: str | None = None,
-    cpu: bool = False,
 ) -> list[str]:
     """`accelerate launch` of this module on one machine.
 
@@ -180,14 +179,47 @@ def run(snakemake, script: str, train, settings: dict | None, work: Path) -> Non
         work,
         processes,
         trainer_gpus(processes),
-        cpu=bool(settings.get("cpu", False)),
         config_file=settings.get("accelerate_config"),
         mixed_precision=settings.get("mixed_precision", "bf16"),
     )
 
 
+def allow_fsdp_on_cpu() -> None:
+    """Let an FSDP launch config shard over CPU processes (gloo), as it does over GPUs.
+
+    accelerate 1.15 turns a config's `distributed_type: FSDP` into FSDP on accelerator devices
+    only: on a machine without a GPU its processes become MULTI_CPU, plain data parallel, each
+    holding the whole model, although torch's FSDP2 shards over gloo. Setting the state to FSDP
+    once accelerate has decided sends a CPU run through accelerate's own FSDP2 path
+    (`fully_shard`, the sharded optimizer, the gathered state dict), which is how the tests prove
+    the paper's sharded training on a CPU.
+    """
+    import torch
+
+    if torch.cuda.is_available() or os.environ.get("ACCELERATE_USE_FSDP") != "true":
+        return
+    from accelerate import state
+    from accelerate.utils import DistributedType
+
+    init = state.AcceleratorState.__init__
+
+    def fsdp_init(self, *args, fsdp_plugin=None, **kwargs):
+        init(self, *args, fsdp_plugin=fsdp_plugin, **kwargs)
+        if (
+            fsdp_plugin is not None
+            and self.distributed_type == DistributedType.MULTI_CPU
+        ):
+            self.distributed_type = DistributedType.FSDP
+            self.fsdp_plugin = fsdp_plugin
+            # A later AcceleratorState() merges PartialState's fields back in: set it there too.
+            state.PartialState._shared_state["distributed_type"] = DistributedType.FSDP
+
+    state.AcceleratorState.__init__ = fsdp_init
+
+
 def main(job_file: str) -> None:
     spec = json.loads(Path(job_file).read_text())
+    allow_fsdp_on_cpu()
     sys.path.insert(0, spec["scriptdir"])
     runpy.run_path(
         spec["script"], init_globals={"snakemake": Job(spec)}, run_name="__main__"

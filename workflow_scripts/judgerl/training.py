@@ -115,6 +115,47 @@ def load_reference(model_dir: str | Path):
     return AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype)
 
 
+def log_shards(trainer) -> None:
+    """Log what this process holds of the model and of its optimizer state. Under FSDP each
+    tensor is a DTensor whose local part is this process's shard: with N processes, about 1/N."""
+    import os
+
+    import torch
+
+    def local(tensor):
+        return tensor.to_local() if hasattr(tensor, "to_local") else tensor
+
+    def count(tensors):
+        tensors = list(tensors)
+        return (
+            sum(local(t).numel() for t in tensors),
+            sum(t.numel() for t in tensors),
+            sum(local(t).numel() * local(t).element_size() for t in tensors),
+        )
+
+    params = count(trainer.model.parameters())
+    optimizer = count(
+        value
+        for state in trainer.optimizer.state.values()
+        for value in state.values()
+        if torch.is_tensor(value) and value.dim() > 0
+    )
+    log.info(
+        "process %s of %s holds %d of %d parameters (%.1f%%, %.0f MB) and %d of %d optimizer "
+        "state values (%.1f%%, %.0f MB)",
+        os.environ.get("RANK", "0"),
+        os.environ.get("WORLD_SIZE", "1"),
+        params[0],
+        params[1],
+        100 * params[0] / params[1],
+        params[2] / 2**20,
+        optimizer[0],
+        optimizer[1],
+        100 * optimizer[0] / max(optimizer[1], 1),
+        optimizer[2] / 2**20,
+    )
+
+
 def full_state_dict(trainer) -> dict:
     """The model's whole state dict, gathered from every process's shards (FSDP) by the trainer's
     accelerator. A collective: every process must call it."""
@@ -163,6 +204,7 @@ def export_callback(
 
     class ExportCheckpoint(TrainerCallback):
         trainer = None
+        reported = False
 
         def on_step_end(self, args, state, control, **kwargs):
             if not control.should_save:
@@ -171,6 +213,9 @@ def export_callback(
                 raise RuntimeError(
                     "set the export callback's trainer after building the trainer"
                 )
+            if not self.reported:
+                log_shards(self.trainer)
+                self.reported = True
             full = full_state_dict(self.trainer)
             if state.is_world_process_zero:
                 step = state.global_step // updates_per_step
@@ -283,6 +328,7 @@ def finish(
 ) -> None:
     """Save the trained model with its training log onto the rule's output; drop the work dir.
     Every process calls it (the model is gathered from all of them); the main one writes."""
+    log_shards(trainer)
     full = full_state_dict(trainer)
     if not trainer.is_world_process_zero():
         return
