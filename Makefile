@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CORES ?= 2
 PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
-.PHONY: setup setup-test run report test test-fast lint format dry-run plan check-envs gpu-smoke bench clean
+.PHONY: setup setup-test run run-every-judge report test test-fast lint format dry-run plan check-envs gpu-smoke bench clean
 
 setup: $(VENV)/.installed
 setup-test: $(VENV)/.installed-test
@@ -29,6 +29,17 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
 
 run: setup
 	$(BIN)/snakemake --cores $(CORES)
+
+# The default plus a policy run against each judge kind that the default leaves without one (RL
+# only, lower gold efforts, pairwise non-reasoning): Figs. 7 and 9 as well. --config merges these
+# runs into config.yaml's; the default's own artifacts are reused.
+EVERY_JUDGE_RUNS := policy_runs={\
+smollm2-vs-rl-r-135m: {policy: smollm2-135m, judge: rl-r-135m},\
+smollm2-vs-r-medium-135m: {policy: smollm2-135m, judge: r-medium-135m},\
+smollm2-vs-r-low-135m: {policy: smollm2-135m, judge: r-low-135m},\
+smollm2-vs-pw-nr-135m: {policy: smollm2-135m, judge: pw-nr-135m}}
+run-every-judge: setup
+	$(BIN)/snakemake --cores $(CORES) --config '$(EVERY_JUDGE_RUNS)'
 
 # The HTML report of a finished run: every table and figure with its caption.
 report: setup

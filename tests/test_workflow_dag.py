@@ -96,7 +96,7 @@ def test_default_dag_has_every_stage(dag, workflow):
 
 def test_default_draws_the_paper_figures_its_runs_fill(dag, workflow):
     # Runs against pointwise NR, pointwise R, rubric NR and pairwise R judges: Figs. 3 and 4 (NR),
-    # 5 (R), 8 (rubrics) and 10 (pairwise). RL-only (7) and effort (9) runs are in the paper config.
+    # 5 (R), 8 (rubrics) and 10 (pairwise). RL-only (7) and effort (9) runs: `make run-every-judge`.
     assert {
         w for rule, w in dag.planned(workflow) if rule == "plot_policy_scores"
     } == FIGURES
@@ -215,6 +215,32 @@ def test_a_run_of_its_own_settings_reruns_only_its_branch(dag, materialised):
     assert {w for rule, w in rerun if rule == "train_policy"} == {f"run={run}"}
     assert not any(
         rule.startswith(("train_judge", "evaluate_judge")) for rule, _ in rerun
+    )
+
+
+def test_run_every_judge_adds_only_the_new_runs_and_figs_7_and_9(dag, materialised):
+    """`make run-every-judge` merges a run against each remaining judge kind into the default's
+    (--config): after a finished default, only those runs and what reads them are planned."""
+    make = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    runs = re.search(r"^EVERY_JUDGE_RUNS := ((?:.*\\\n)*.*)$", make, re.M).group(1)
+    runs = runs.replace("\\\n", "")
+    new = {
+        "smollm2-vs-rl-r-135m",
+        "smollm2-vs-r-medium-135m",
+        "smollm2-vs-r-low-135m",
+        "smollm2-vs-pw-nr-135m",
+    }
+    planned = dag.planned(materialised, "--config", runs)
+    assert {w for rule, w in planned if rule == "train_policy"} == {
+        f"run={run}" for run in new
+    }
+    assert {w for rule, w in planned if rule == "plot_policy_scores"} == {
+        f"figure=fig{n}"
+        for n in (3, 4, 5, 7, 8, 9, 10)  # all read policy_scores.csv
+    }
+    assert not any(
+        rule.startswith(("train_judge", "evaluate_judge", "annotate"))
+        for rule, _ in planned
     )
 
 
