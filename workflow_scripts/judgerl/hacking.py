@@ -34,5 +34,6 @@ def hacking_onset(gold: dict[int, float], judge: dict[int, float]) -> dict:
 
 
 def sqrt_kl(kl: float) -> float:
-    """sqrt of a sampled KL estimate, which noise can push below 0 (taken as 0)."""
+    """sqrt of a KL estimate; one below 0 (a log written with the plain log-ratio estimator, or
+    rounding) is taken as 0."""
     return math.sqrt(max(kl, 0.0))

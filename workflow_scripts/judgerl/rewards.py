@@ -281,9 +281,17 @@ class PairwiseJudgeReward:
         return rewards
 
 
+def k3(log_ratio):
+    """exp(d) - 1 - d for d = log pi_0 - log pi of sampled tokens: >= 0, 0 where pi = pi_0."""
+    return log_ratio.exp() - 1 - log_ratio
+
+
 class KLToInitial:
-    """A sampled estimate of KL(pi || pi_0) per rollout: sum over its tokens of log pi - log pi_0,
-    both at the sampling temperature, on rollouts sampled from pi (unbiased for the sequence KL).
+    """A sampled estimate of KL(pi || pi_0) per rollout, on rollouts sampled from pi, both
+    policies at the sampling temperature: over its tokens, the sum of exp(d) - 1 - d with
+    d = log pi_0 - log pi (Schulman's k3, as TRL's KL term). Each token's term is unbiased for
+    that position's KL and never below 0; the plain log-ratio (k1) is unbiased too, but over a few
+    rollouts it often comes out negative, which sqrt(KL) cannot plot.
 
     Registered as a reward function with weight 0, so it changes nothing in the update and its
     mean per step lands in the training log as `rewards/kl_to_initial/mean`.
@@ -374,7 +382,7 @@ class KLToInitial:
         with torch.no_grad():
             policy = self._logps(self.policy, seqs, starts, lengths)
             reference = self._logps(self.reference, seqs, starts, lengths)
-        return [float((p - r).sum()) for p, r in zip(policy, reference)]
+        return [float(k3(r - p).sum()) for p, r in zip(policy, reference)]
 
 
 def round_robin_rewards(outcomes: list[list[float | None]]) -> tuple[list[float], int]:
