@@ -10,7 +10,8 @@
    config (configs/accelerate/fsdp.yaml), its model gathered into one full state dict and reloaded.
 
 vLLM is not exercised here (it cannot travel to a borrowed machine); `make test` runs it on CPU.
-`--device cpu` runs 1 and 2 on a CPU, to check the script itself.
+`--device cpu` runs all three on a CPU (the sharded step on two gloo processes), to check the
+script itself.
 """
 
 from __future__ import annotations
@@ -177,12 +178,11 @@ def check_kl(folder: Path, device: str) -> None:
     report("kl_monitor", **out)
 
 
-def check_sharded_step(folder: Path) -> None:
-    """One SFT step under accelerate launch with the project's FSDP config, on every visible GPU."""
+def check_sharded_step(folder: Path, processes: int) -> None:
+    """One SFT step under accelerate launch with the project's FSDP config."""
     import torch
 
     work = folder.parent / "sharded"
-    gpus = torch.cuda.device_count()
     command = [
         sys.executable,
         "-m",
@@ -190,7 +190,7 @@ def check_sharded_step(folder: Path) -> None:
         "--config_file",
         str(ROOT / "configs/accelerate/fsdp.yaml"),
         "--num_processes",
-        str(gpus),
+        str(processes),
         str(Path(__file__).resolve()),
         "--sharded-step",
         str(folder),
@@ -204,7 +204,7 @@ def check_sharded_step(folder: Path) -> None:
     )
     from transformers import AutoModelForCausalLM
 
-    reloaded = AutoModelForCausalLM.from_pretrained(work / "final")
+    reloaded = AutoModelForCausalLM.from_pretrained(work.with_name("sharded-model"))
     initial = AutoModelForCausalLM.from_pretrained(folder)
     moved = sum(
         not torch.equal(a, b)
@@ -212,7 +212,7 @@ def check_sharded_step(folder: Path) -> None:
     )
     report(
         "sharded_sft_step",
-        processes=gpus,
+        processes=processes,
         seconds=round(time.perf_counter() - start, 2),
         tensors_moved=int(moved),
         tensors=len(initial.state_dict()),
@@ -225,8 +225,9 @@ def sharded_step(folder: Path, work: Path) -> None:
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
-    from judgerl import training
+    from judgerl import launch, training
 
+    launch.allow_fsdp_on_cpu()  # on a CPU (--device cpu); nothing to do on GPUs
     model, tokenizer = training.load_for_training(folder)
     data = Dataset.from_list(
         [{"prompt": "what is the capital of france ?", "completion": " paris"}] * 8
@@ -237,27 +238,24 @@ def sharded_step(folder: Path, work: Path) -> None:
         per_device_train_batch_size=4,
         learning_rate=1e-3,
         report_to="none",
-        bf16=True,
         save_strategy="no",
         gradient_checkpointing=False,
+        **training.device_args(),
     )
     trainer = SFTTrainer(
         model=model, args=args, train_dataset=data, processing_class=tokenizer
     )
     trainer.train()
-    # FSDP2 holds each parameter as a DTensor; this process's shard is its local tensor.
-    params = list(trainer.model_wrapped.parameters())
-    local = sum(
-        p.to_local().numel() if hasattr(p, "to_local") else p.numel() for p in params
-    )
     report(
         "sharded_process",
         rank=trainer.accelerator.process_index,
-        local_parameters=local,
-        total_parameters=sum(p.numel() for p in params),
         distributed_type=str(trainer.accelerator.distributed_type),
+        **training.log_shards(trainer),
     )
-    training.finish(trainer, tokenizer, work, work / "final", "bfloat16")
+    # finish() builds the model in work/final, moves it onto the output and removes work/.
+    training.finish(
+        trainer, tokenizer, work, work.with_name("sharded-model"), "bfloat16"
+    )
 
 
 def main() -> None:
@@ -285,8 +283,9 @@ def main() -> None:
         folder = tiny_model(Path(tmp) / "model")
         check_engine(folder, args.device)
         check_kl(folder, args.device)
-        if args.device == "cuda":
-            check_sharded_step(folder)
+        check_sharded_step(
+            folder, torch.cuda.device_count() if args.device == "cuda" else 2
+        )
     report("done")
 
 

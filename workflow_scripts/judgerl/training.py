@@ -115,9 +115,10 @@ def load_reference(model_dir: str | Path):
     return AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype)
 
 
-def log_shards(trainer) -> None:
-    """Log what this process holds of the model and of its optimizer state. Under FSDP each
-    tensor is a DTensor whose local part is this process's shard: with N processes, about 1/N."""
+def log_shards(trainer) -> dict:
+    """Log what this process holds of the model and of its optimizer state, and return it. Under
+    FSDP each tensor is a DTensor whose local part is this process's shard: with N processes,
+    about 1/N."""
     import os
 
     import torch
@@ -154,6 +155,12 @@ def log_shards(trainer) -> None:
         100 * optimizer[0] / max(optimizer[1], 1),
         optimizer[2] / 2**20,
     )
+    return {
+        "local_parameters": params[0],
+        "total_parameters": params[1],
+        "local_optimizer_values": optimizer[0],
+        "total_optimizer_values": optimizer[1],
+    }
 
 
 def full_state_dict(trainer) -> dict:
