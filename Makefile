@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CORES ?= 2
 PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
-.PHONY: setup setup-test run run-every-judge report test test-fast lint format dry-run plan check-envs gpu-smoke bench clean
+.PHONY: setup setup-test run run-every-judge report test test-fast lint format dry-run plan plan-table check-envs gpu-smoke bench clean
 
 setup: $(VENV)/.installed
 setup-test: $(VENV)/.installed-test
@@ -64,11 +64,18 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Before the cluster: every GPU job's GPUs, peak memory per GPU by term, and GPU-hours; fails,
-# naming the job and the term, when one does not fit (judgerl/plan.py).
+# Before the cluster: every GPU job's GPUs and nodes, peak memory per GPU by term, step seconds
+# (train, generate, judge), wall time against its SLURM limits, and GPU-hours; writes
+# results/plan/<config stem>.json and fails naming each job that does not fit or cannot finish
+# (judgerl/plan.py). `make plan-table` writes the README's tables from fresh plans.
 CONFIG ?= configs/paper.yaml
 plan: setup
 	PYTHONPATH=workflow_scripts $(BIN)/python -m judgerl.plan $(CONFIG)
+
+plan-table: setup
+	for config in configs/paper.yaml configs/single_gpu.yaml; do \
+		PYTHONPATH=workflow_scripts $(BIN)/python -m judgerl.plan $$config --readme README.md || exit 1; \
+	done
 
 # Resolve the environments of a paper-scale run against PyPI alone (no local wheels, nothing
 # installed): the jobs' GPU environment and the submitting node's.

@@ -16,8 +16,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from judgerl import learning_checks
 from judgerl.files import read_jsonl
 from judgerl.hacking import hacking_onset
+from judgerl.learning_checks import is_pairwise
 from judgerl.stats import interval_alpha
 from judgerl.verdicts import expected_score
 
@@ -245,12 +247,6 @@ def test_judges_and_policies_are_loadable_models(run):
                 / f"results/policies/{run_name}/checkpoint-{step}/model.safetensors"
             ).exists()
         assert not (workdir / f"results/policies/{run_name}/.work").exists()
-
-
-def is_pairwise(cfg, run_name):
-    return (
-        cfg["judges"][cfg["policy_runs"][run_name]["judge"]].get("format") == "pairwise"
-    )
 
 
 def test_policy_rewards_recomputed_from_logged_judge_outputs(run):
@@ -794,152 +790,75 @@ def test_a_job_reruns_on_its_own_from_its_saved_job_file(run):
 # ---- learning: every trained artifact moved, and in the right direction ----------------------
 
 
-def moved_tensors(start, trained) -> tuple[int, int]:
-    """(tensors that differ, tensors) between two saved bf16 models: a change below bf16 rounding
-    leaves a tensor identical."""
-    from safetensors.torch import load_file
-
-    a = load_file(str(start / "model.safetensors"))
-    b = load_file(str(trained / "model.safetensors"))
-    # A trained model may also write its tied output layer (lm_head) out in full.
-    assert a.keys() <= b.keys()
-    return sum(not a[k].equal(b[k]) for k in a), len(a)
-
-
-def trained_artifacts(workdir, cfg):
-    """(name, starting folder, trained folder) of every trained judge stage and policy checkpoint."""
-    base = workdir / "results/models"
-    for judge, spec in cfg["judges"].items():
-        start = base / spec["base"]
-        for stage in spec["stages"]:
-            trained = workdir / f"results/judges/{judge}/{stage}"
-            yield f"{judge}/{stage}", start, trained
-            start = trained
-    grpo = cfg["training"]["policy_grpo"]
-    for name, spec in cfg["policy_runs"].items():
-        for step in range(
-            grpo["save_steps"], grpo["max_steps"] + 1, grpo["save_steps"]
-        ):
-            checkpoint = workdir / f"results/policies/{name}/checkpoint-{step}"
-            yield f"{name}@{step}", base / spec["policy"], checkpoint
-
-
-def learning_signal(trained) -> bool:
-    """False where GRPO saw no reward differ within any group (training.has_signal)."""
-    from judgerl.training import has_signal
-
-    log = trained / "train_log.csv"
-    if not log.exists():  # a policy checkpoint: its run's log
-        log = trained.parent / "train_log.csv"
-    history = pl.read_csv(log)
-    if "frac_reward_zero_std" not in history.columns:
-        return True  # SFT: every step has a loss to follow
-    return has_signal(history.to_dicts())
+def assert_learned(checks):
+    """Each check's quantity and threshold are judgerl.learning_checks'; their spread over seeds
+    and threads is measured by benchmarks/learning_variance.py (README, Tests)."""
+    checks = list(checks)
+    assert checks, "nothing to check"
+    failed = [c for c in checks if not c.holds]
+    assert not failed, "\n".join(
+        f"{c.subject}: {c.quantity} = {c.value:.4g}, wanted {c.threshold}"
+        for c in failed
+    )
 
 
 def test_every_trained_artifact_moved_from_its_start(run):
+    """With a learning signal, most tensors moved beyond bf16 rounding (a short, slow GRPO leaves
+    some norms within it); without one (every advantage 0) none moved, and the job said so."""
     workdir, cfg = run
-    for name, start, trained in trained_artifacts(workdir, cfg):
-        changed, total = moved_tensors(start, trained)
-        if learning_signal(trained):
-            # Every matrix and norm takes part in training: most must have moved beyond bf16
-            # rounding (a short, slow GRPO leaves some norms within it).
-            assert changed > total / 2, f"{name}: {changed} of {total} tensors changed"
-        else:  # every advantage 0: nothing may move, and the job must have said so
-            assert changed == 0, name
+    checks = list(learning_checks.trained_weights_moved(workdir, cfg))
+    assert_learned(checks)
+    for check in checks:
+        if "no signal" in check.quantity:
             job = (
-                f"train_policy/{name.split('@')[0]}"
-                if "@" in name
-                else f"train_judge_grpo/{name.split('/')[0]}"
+                f"train_policy/{check.subject.split('@')[0]}"
+                if "@" in check.subject
+                else f"train_judge_grpo/{check.subject.split('/')[0]}"
             )
             assert "no learning signal" in (workdir / f"logs/{job}.log").read_text()
 
 
 def test_judge_sft_loss_halves_at_a_learning_rate_above_zero(run):
-    workdir, cfg = run
-    for judge, spec in cfg["judges"].items():
-        if "sft" not in spec["stages"]:
-            continue
-        log = pl.read_csv(workdir / f"results/judges/{judge}/sft/train_log.csv")
-        steps = log.filter(pl.col("loss").is_not_null())
-        losses = steps["loss"].to_list()
-        assert losses[-1] <= losses[0] / 2, f"{judge}: loss {losses}"
-        assert (steps["learning_rate"] > 0).all(), f"{judge}: a step at learning rate 0"
-
-
-def agreement_rows(workdir):
-    table = pl.read_csv(workdir / "results/tables/judge_agreement.csv")
-    return {r["judge"]: r for r in table.iter_rows(named=True)}
+    assert_learned(learning_checks.sft_losses(*run))
 
 
 def test_distilled_reasoning_judges_learned_the_gold_trace(run):
-    """The untuned base rarely closes its thinking within its budget; a judge distilled from the
-    gold's traces writes the trace's form and closes it."""
-    workdir, cfg = run
-    rows = agreement_rows(workdir)
-    for judge, spec in cfg["judges"].items():
-        if spec["mode"] != "reasoning" or "sft" not in spec["stages"]:
-            continue
-        base = next(
-            j
-            for j, s in cfg["judges"].items()
-            if s["stages"] == []
-            and s["mode"] == "reasoning"
-            and s.get("format", "pointwise") == spec.get("format", "pointwise")
-            and not s.get("rubrics")
-        )
-        trained, untuned = rows[judge]["malformed_rate"], rows[base]["malformed_rate"]
-        assert trained <= untuned - 0.5, (
-            f"{judge}: malformed {trained} vs {base} {untuned}"
-        )
-        verdicts = read_jsonl(workdir / f"results/judges/{judge}/eval/verdicts.jsonl")
-        assert sum(
-            "Key words:" in (v["reasoning"] or "") for v in verdicts
-        ) >= 0.8 * len(verdicts)
+    assert_learned(learning_checks.distilled_traces(*run))
 
 
-def test_judge_grpo_validation_reward_above_its_start(run):
+def test_judge_grpo_rollouts_are_logged_with_their_rewards(run):
+    """Every rollout of judge GRPO, once, with the reward Eq. 1 / 3 gives its parsed verdict."""
+    from judgerl.prompts import FORMATS
+    from judgerl.verdicts import parse_verdict, verdict_reward
+
     workdir, cfg = run
+    grpo = cfg["training"]["judge_grpo"]
     for judge, spec in cfg["judges"].items():
         if "grpo" not in spec["stages"]:
             continue
-        selection = json.loads(
-            (workdir / f"results/judges/{judge}/grpo/selection.json").read_text()
-        )
-        if not selection["learning_signal"]:
-            continue  # checked above: nothing moved, and the job said why
-        chosen = next(
-            v for v in selection["validation"] if v["step"] == selection["chosen_step"]
-        )
-        assert chosen["mean_reward"] > selection["start"]["mean_reward"], (
-            judge,
-            selection,
-        )
+        rows = read_jsonl(workdir / f"results/judges/{judge}/grpo/rollouts.jsonl")
+        steps = {**grpo, **spec.get("grpo", {})}["max_steps"]
+        assert len(rows) == steps * grpo["per_device_train_batch_size"]
+        assert [r["step"] for r in rows] == sorted(r["step"] for r in rows)
+        assert {r["step"] for r in rows} == set(range(1, steps + 1))
+        fmt = FORMATS[spec.get("format", "pointwise")]
+        for r in rows:
+            verdict = parse_verdict(r["completion"], spec["mode"], fmt=fmt).score
+            assert r["verdict"] == verdict
+            assert r["reward"] == verdict_reward(fmt, verdict, r["gold_label"])
 
 
-def reward_means(workdir, name, column):
-    log = pl.read_csv(workdir / f"results/policies/{name}/train_log.csv")
-    return log.filter(pl.col(column).is_not_null())[column].to_list()
-
-
-def test_pointwise_policies_raise_their_judge_reward(run):
-    """Over the same prompts (the policy split is revisited), the second half of training earns
-    more of its judge's reward than the first. A judge that gives one score to every test item
-    (its evaluation note says so) offers little beyond noise to climb: its runs are left out, and
-    at least one run must remain."""
+def test_judge_grpo_moves_towards_its_rewarded_verdicts(run):
+    """At this scale (two GRPO steps of one prompt), the chosen step's validation reward is within
+    the noise of the validation items (it went both ways between seeds and thread counts); the
+    update's direction on the judge's own rollouts is what GRPO does, and is checked."""
     workdir, cfg = run
-    rows = agreement_rows(workdir)
-    checked = 0
-    for name in cfg["policy_runs"]:
-        judge = cfg["policy_runs"][name]["judge"]
-        if is_pairwise(cfg, name) or rows[judge]["note"]:
-            continue
-        checked += 1
-        rewards = reward_means(workdir, name, "rewards/judge_expected_score/mean")
-        half = len(rewards) // 2
-        first, last = sum(rewards[:half]) / half, sum(rewards[-half:]) / half
-        assert last > first, f"{name}: rewards by step {rewards}"
-    assert checked, "no pointwise run against a judge that tells items apart"
+    assert_learned(learning_checks.judge_grpo_rollouts(workdir, cfg))
+
+
+def test_policies_move_towards_their_judges_rewarded_rollouts(run):
+    """Every run with a learning signal, checkpoint by checkpoint, pointwise and pairwise."""
+    assert_learned(learning_checks.policy_rollouts(*run))
 
 
 def test_pairwise_rewards_vary_within_groups(run):
@@ -970,28 +889,4 @@ def test_pairwise_rewards_vary_within_groups(run):
 def test_sft_judge_agrees_with_gold_on_its_training_items_more_than_its_base(run):
     """The non-reasoning judge, asked about the items it was trained on, gives gold's score more
     often than its untuned base model does."""
-    from judgerl.data import gold_examples
-    from judgerl.engines import Sampling, make_engine
-    from judgerl.judging import JudgeSettings, judge_examples
-    from judgerl.prompts import POINTWISE
-
-    workdir, cfg = run
-    spec = cfg["judges"]["nr-135m"]
-    train = gold_examples(workdir / "results/gold/high/judge_train.jsonl", "pointwise")
-    settings = JudgeSettings(
-        "non_reasoning",
-        Sampling(max_tokens=8),
-        verdict="argmax",
-        wording=cfg["judge_inference"]["wording"],
-    )
-    hits = {}
-    for name, folder in (
-        ("base", workdir / f"results/models/{spec['base']}"),
-        ("trained", workdir / "results/judges/nr-135m/sft"),
-    ):
-        engine = make_engine(
-            folder, cfg["models"][spec["base"]], {"kind": "transformers"}
-        )
-        verdicts = judge_examples(engine, train, settings, POINTWISE)
-        hits[name] = sum(v["score"] == e["label"] for v, e in zip(verdicts, train))
-    assert hits["trained"] > hits["base"], hits
+    assert_learned(learning_checks.sft_judge_hits(*run))

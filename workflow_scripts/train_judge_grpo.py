@@ -43,6 +43,14 @@ def main(snakemake):
     updates = grpo_batch.updates_per_step(judge["args"])
 
     def train(launched):
+        # One rollout log per trainer process (one writer per file), merged when training ends;
+        # a resumed run drops the rows of the steps it redoes.
+        rollouts = exports / f"rollouts.rank{launch.process_rank()}.jsonl"
+        exports.mkdir(parents=True, exist_ok=True)
+        resume = training.last_checkpoint(work / "trainer")
+        training.truncate_jsonl_after(
+            rollouts, training.checkpoint_step(resume) // updates
+        )
         model, tokenizer = training.load_for_training(snakemake.input.start)
         dataset = Dataset.from_list(
             [
@@ -58,6 +66,7 @@ def main(snakemake):
                         judge["wording"],
                     ),
                     "gold_label": e["label"],
+                    "item": e["key"],
                 }
                 for e in gold_examples(snakemake.input.train, fmt.name, rubrics)
             ]
@@ -71,14 +80,18 @@ def main(snakemake):
         export = training.export_callback(exports, tokenizer, updates_per_step=updates)
         trainer = GRPOTrainer(
             model=model,
-            reward_funcs=[JudgeAccuracyReward(mode, fmt)],
+            reward_funcs=[
+                JudgeAccuracyReward(
+                    mode, fmt, log_path=rollouts, updates_per_step=updates
+                )
+            ],
             args=config,
             train_dataset=dataset,
             processing_class=tokenizer,
             callbacks=[export],
         )
         export.trainer = trainer
-        trainer.train(resume_from_checkpoint=training.last_checkpoint(work / "trainer"))
+        trainer.train(resume_from_checkpoint=resume)
         if trainer.is_world_process_zero():
             training.write_log_history(
                 trainer.state.log_history, exports / "train_log.csv", updates
@@ -131,6 +144,17 @@ def main(snakemake):
             },
         )
         (exports / "train_log.csv").rename(chosen / "train_log.csv")
+        files.write_jsonl(
+            chosen / "rollouts.jsonl",
+            sorted(
+                (
+                    row
+                    for part in sorted(exports.glob("rollouts.rank*.jsonl"))
+                    for row in files.read_jsonl(part)
+                ),
+                key=lambda row: row["step"],
+            ),
+        )
         log.info("chose step %d", best["step"])
         training.move_into(chosen, Path(snakemake.output[0]))
         shutil.rmtree(work)

@@ -78,6 +78,11 @@ def is_child() -> bool:
     return os.environ.get(CHILD) == "1"
 
 
+def process_rank() -> int:
+    """This trainer process's rank among all of its job's processes (0 without a launcher)."""
+    return int(os.environ.get("RANK", "0"))
+
+
 def accelerate_command(
     job_file: Path,
     num_processes: int,

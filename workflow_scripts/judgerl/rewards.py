@@ -39,25 +39,56 @@ def completion_text(completion) -> str:
 
 class JudgeAccuracyReward:
     """Judge RL: Eq. 1 (pointwise: -1 invalid, else (81 - (s_hat - s)^2) / 81) or Eq. 3 (pairwise:
-    -1 invalid, else 1 if the choice matches gold, else 0)."""
+    -1 invalid, else 1 if the choice matches gold, else 0). Every rollout is logged with its
+    prompt, verdict and reward (`log_path`), so that what the judge was rewarded for, and whether
+    it moved towards it, can be read back."""
 
     __name__ = "judge_accuracy"
 
-    def __init__(self, mode: str, fmt: VerdictFormat = POINTWISE):
+    def __init__(
+        self,
+        mode: str,
+        fmt: VerdictFormat = POINTWISE,
+        log_path: str | Path | None = None,
+        updates_per_step: int = 1,
+    ):
         self.mode, self.fmt = mode, fmt
+        self.log_path = Path(log_path) if log_path else None
+        self.updates_per_step = updates_per_step
 
     def __call__(
-        self, prompts, completions, gold_label, log_metric=None, **_
+        self,
+        prompts,
+        completions,
+        gold_label,
+        item=None,
+        trainer_state=None,
+        log_metric=None,
+        **_,
     ) -> list[float]:
-        labels = [
-            parse_verdict(completion_text(c), self.mode, fmt=self.fmt).score
-            for c in completions
-        ]
+        answers = [completion_text(c) for c in completions]
+        labels = [parse_verdict(a, self.mode, fmt=self.fmt).score for a in answers]
         rewards = [verdict_reward(self.fmt, s, g) for s, g in zip(labels, gold_label)]
         if log_metric is not None:
             log_metric(
                 "judge/invalid_rate", sum(s is None for s in labels) / len(labels)
             )
+        step = _step(trainer_state, self.updates_per_step)
+        _append_jsonl(
+            self.log_path,
+            [
+                {
+                    "step": step,
+                    "item": item[k] if item is not None else None,
+                    "prompt": prompts[k],
+                    "completion": answers[k],
+                    "gold_label": gold_label[k],
+                    "verdict": labels[k],
+                    "reward": rewards[k],
+                }
+                for k in range(len(answers))
+            ],
+        )
         return rewards
 
 
