@@ -101,7 +101,15 @@ def run_variant(seed: int, threads: int, cores: int) -> Path:
 
 
 def collect(runs: dict[str, Path]) -> list[dict]:
+    import torch
+    from transformers.utils import logging as hf_logging
+
     from judgerl.learning_checks import all_checks
+
+    # One thread: the checks run beside a variant's jobs, and two processes of two OpenMP
+    # threads each on two cores slow each other down many times over.
+    torch.set_num_threads(1)
+    hf_logging.disable_progress_bar()
 
     rows = {}
     for variant, workdir in runs.items():

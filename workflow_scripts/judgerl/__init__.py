@@ -23,7 +23,8 @@ probes      -- master-key probes: content-free and adversarial answers put to a 
 arena       -- Arena-Hard-V2: judge prompt, verdicts, battles, style control, Bradley-Terry
 arena_prompts -- arena-hard-auto's own judge prompts, read from its files at a pinned commit
 arena_plan  -- the config's Arena-Hard section resolved for the rules
-plan        -- `make plan`: memory and GPU-hours of every GPU job of a config
+plan        -- `make plan`: memory, step time, wall time against limits, GPU-hours of every GPU job
+learning_checks -- whether a finished run learned: each checked quantity and its threshold
 files       -- atomic writes and resumable JSONL
 runtime     -- what every rule script does first, and how it finds its job
 """
