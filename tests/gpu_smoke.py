@@ -162,7 +162,7 @@ def check_kl(folder: Path, device: str) -> None:
             autocast_dtype=torch.bfloat16 if device == "cuda" else None,
             chunk_size=chunk,
         )
-        kl.attach(policy)
+        kl.attach(policy, torch.device(device))
         if device == "cuda":
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
