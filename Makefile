@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CORES ?= 2
 PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
-.PHONY: setup setup-test run run-every-judge report test test-fast lint format dry-run plan plan-table check-envs gpu-smoke bench clean
+.PHONY: setup setup-test run run-every-judge report test test-fast lint format dry-run plan plan-table check-envs gpu-check gpu-smoke bench clean
 
 setup: $(VENV)/.installed
 setup-test: $(VENV)/.installed-test
@@ -85,9 +85,12 @@ check-envs: setup
 		echo "$$req resolves"; \
 	done
 
-# On a GPU machine: the CUDA paths on a small random-weight model (tests/gpu_smoke.py).
-gpu-smoke: setup
-	$(BIN)/python tests/gpu_smoke.py
+# On a GPU machine: the CUDA paths on a small random-weight model (tests/gpu_smoke.py), one JSON
+# line per check; `make gpu-check DEVICE=cpu` checks the script itself on a CPU.
+DEVICE ?= cuda
+gpu-check: setup
+	$(BIN)/python tests/gpu_smoke.py --device $(DEVICE)
+gpu-smoke: gpu-check
 
 # After `make run`: the benchmark scripts, each printing ratios measured side by side in one run
 # (README, Performance). The vLLM figure needs `make setup-test`.

@@ -1,16 +1,18 @@
 """GPU smoke test: every CUDA path of the project that fits one GPU, on a small random-weight model
 (no network, no download), printing what it measured. Run it on a GPU machine:
 
-    python tests/gpu_smoke.py            # or: make gpu-smoke
+    python tests/gpu_smoke.py            # or: make gpu-check
 
 1. the transformers engine on CUDA: generation and the verdict distribution;
 2. the KL monitor on CUDA: reference on the trainer's device, chunked log-probabilities, zero KL
    for the initial policy, peak memory per chunk size;
-3. one sharded training step: TRL's SFTTrainer under `accelerate launch` with the project's FSDP
+3. one policy GRPO step (TRL's GRPOTrainer, bf16) with the KL monitor's reference on the
+   trainer process's device;
+4. one sharded training step: TRL's SFTTrainer under `accelerate launch` with the project's FSDP
    config (configs/accelerate/fsdp.yaml), its model gathered into one full state dict and reloaded.
 
 vLLM is not exercised here (it cannot travel to a borrowed machine); `make test` runs it on CPU.
-`--device cpu` runs all three on a CPU (the sharded step on two gloo processes), to check the
+`--device cpu` runs all four on a CPU (the sharded step on two gloo processes), to check the
 script itself.
 """
 
@@ -162,7 +164,7 @@ def check_kl(folder: Path, device: str) -> None:
             autocast_dtype=torch.bfloat16 if device == "cuda" else None,
             chunk_size=chunk,
         )
-        kl.attach(policy)
+        kl.attach(policy, torch.device(device))
         if device == "cuda":
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
@@ -258,6 +260,71 @@ def sharded_step(folder: Path, work: Path) -> None:
     )
 
 
+def check_policy_step(folder: Path, device: str) -> None:
+    """One policy GRPO step in bf16 on the device, with the KL monitor as the trainer runs it
+    (a weight-0 reward, its reference on the process's accelerator device)."""
+    import torch
+    from datasets import Dataset
+    from trl import GRPOConfig, GRPOTrainer
+
+    from judgerl import training
+    from judgerl.rewards import KLToInitial
+
+    start = time.perf_counter()
+    model, tokenizer = training.load_for_training(folder)
+    initial = {k: v.clone() for k, v in model.state_dict().items()}
+    data = Dataset.from_list(
+        [{"prompt": [{"role": "user", "content": "name the capital of france"}]}] * 4
+    )
+
+    def length(prompts, completions, **_):  # a reward with spread: longer is better
+        return [float(len(str(c))) for c in completions]
+
+    kl = KLToInitial(
+        training.load_reference(folder),
+        tokenizer,
+        temperature=1.0,
+        autocast_dtype=training.autocast_dtype(),
+    )
+    args = GRPOConfig(
+        output_dir=str(folder.parent / "grpo"),
+        max_steps=1,
+        per_device_train_batch_size=4,
+        num_generations=4,
+        max_completion_length=16,
+        learning_rate=1e-3,
+        reward_weights=[1.0, 0.0],
+        report_to="none",
+        save_strategy="no",
+        gradient_checkpointing=False,
+        **training.device_args(),
+    )
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=[length, kl],
+        args=args,
+        train_dataset=data,
+        processing_class=tokenizer,
+    )
+    kl.attach(trainer.model, trainer.accelerator.device)
+    trainer.train()
+    after = trainer.model.state_dict()
+    moved = sum(not torch.equal(initial[k], after[k].cpu()) for k in initial)
+    logged = trainer.state.log_history[0]
+    report(
+        "policy_grpo_step",
+        device=str(next(trainer.model.parameters()).device),
+        kl_reference_device=str(next(kl.reference.parameters()).device),
+        seconds=round(time.perf_counter() - start, 2),
+        reward=round(logged.get("rewards/length/mean", float("nan")), 2),
+        kl=logged.get("rewards/kl_to_initial/mean"),
+        tensors_moved=int(moved),
+        tensors=len(initial),
+    )
+    assert moved > 0
+    assert next(kl.reference.parameters()).device.type == device
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
@@ -283,6 +350,7 @@ def main() -> None:
         folder = tiny_model(Path(tmp) / "model")
         check_engine(folder, args.device)
         check_kl(folder, args.device)
+        check_policy_step(folder, args.device)
         check_sharded_step(
             folder, torch.cuda.device_count() if args.device == "cuda" else 2
         )

@@ -121,8 +121,10 @@ def test_a_job_past_its_limits_is_named_with_the_keys():
     message = str(err.value)
     for run in cfg["policy_runs"]:
         assert f"train_policy:{run}: wall time" in message
-    assert "resources.train_policy.runtime (10 min) x (retries 1 + 1) = 0.3 h" in message
-    assert "a resume point every" in message and "save_steps" in message
+    assert (
+        "resources.train_policy.runtime (10 min) x (retries 1 + 1) = 0.3 h" in message
+    )
+    assert "a resume point every" in message and "resume_minutes" in message
 
 
 def test_the_shipped_single_gpu_config_fits_and_finishes():
@@ -199,3 +201,16 @@ def test_make_plan_fails_on_a_config_too_big(capsys, tmp_path):
     path.write_text(yaml.safe_dump(big))
     assert plan.main([str(path), "--out", str(tmp_path / "big.json")]) == 1
     assert "train_policy:" in capsys.readouterr().err
+
+
+def test_resume_minutes_bound_the_stretch_between_resume_points():
+    cfg = load("paper")
+    cfg["launch"]["train_policy"].pop("resume_minutes", None)
+    job = plan.policy_job(cfg, "llama-vs-r-qwen3-4b", {"retries": 10})
+    step = sum(job.step_seconds.values())
+    assert job.resume_seconds == pytest.approx(100 * step)  # save_steps alone
+    assert any("resume_minutes" in p for p in plan.problems(job))
+    cfg["launch"]["train_policy"]["resume_minutes"] = 240
+    job = plan.policy_job(cfg, "llama-vs-r-qwen3-4b", {"retries": 10})
+    assert job.resume_seconds == pytest.approx(240 * 60 + step)
+    assert not any("resume point" in p for p in plan.problems(job))

@@ -259,7 +259,7 @@ def test_kl_to_initial_is_zero_for_the_initial_policy_and_grows_with_change(
     )
     policy = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
     kl = KLToInitial(reference, tokenizer, temperature=0.7)
-    kl.attach(policy)
+    kl.attach(policy, policy.device)
     prompts = [
         [{"role": "user", "content": "Name a colour."}],
         [{"role": "user", "content": "Say hi in French."}],
@@ -281,7 +281,7 @@ def test_kl_to_initial_is_zero_for_the_initial_policy_and_grows_with_change(
     matched = KLToInitial(
         reference, tokenizer, temperature=0.7, autocast_dtype=torch.bfloat16
     )
-    matched.attach(autocast_policy)
+    matched.attach(autocast_policy, autocast_policy.device)
     assert matched(prompts, [None, None], completion_ids) == pytest.approx(
         [0.0, 0.0], abs=1e-4
     )
@@ -345,7 +345,7 @@ def test_kl_monitor_memory_follows_the_chunk_not_the_batch(tiny_model_dir):
     values = {}
     for chunk in (2, 8):
         kl = KLToInitial(reference, tokenizer, temperature=0.7, chunk_size=chunk)
-        kl.attach(policy)
+        kl.attach(policy, policy.device)
         largest.clear()
         values[chunk] = kl(prompts, [None] * 8, completion_ids)
         assert max(largest) <= chunk * width * vocab
@@ -357,3 +357,18 @@ def test_kl_monitor_memory_follows_the_chunk_not_the_batch(tiny_model_dir):
     )  # the whole batch at once would be this large
     assert values[2] == pytest.approx(values[8], abs=1e-4)
     assert all(abs(v) > 1e-4 for v in values[2])
+
+
+def test_kl_reference_goes_to_the_process_device_not_the_policys(tiny_model_dir):
+    """Under FSDP the policy is still on the CPU when the monitor attaches (accelerate places it
+    inside train()); the reference must go to the process's accelerator device all the same."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    policy = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    reference = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    kl = KLToInitial(reference, tokenizer)
+    kl.attach(policy, torch.device("meta"))  # stands for cuda:<local rank>
+    assert {p.device.type for p in reference.parameters()} == {"meta"}
+    assert {p.device.type for p in policy.parameters()} == {"cpu"}

@@ -146,3 +146,86 @@ def test_logs_and_judge_calls_count_paper_steps(tmp_path):
     assert _step(SimpleNamespace(global_step=0), 4) == 1
     assert _step(SimpleNamespace(global_step=4), 4) == 2
     assert _step(SimpleNamespace(global_step=4)) == 5  # one update per step
+
+
+def test_resume_points_come_by_the_clock_between_save_steps():
+    """Ten-minute steps, save_steps 100 (16 h), a resume point at least every 30 minutes: a
+    checkpoint every third step, and at the hundredth as the paper's save_steps asks."""
+    now = [0.0]
+
+    def clock():
+        return now[0]
+
+    callback = training.resume_callback(30, clock=clock)
+    saved = []
+    from types import SimpleNamespace
+
+    from transformers import TrainerControl
+
+    state = SimpleNamespace(global_step=0)
+    callback.on_train_begin(None, state, TrainerControl())
+    for step in range(1, 101):
+        now[0] += 600  # one step: ten minutes
+        state.global_step = step
+        control = TrainerControl(should_save=step % 100 == 0)
+        callback.on_step_end(None, state, control)
+        if control.should_save:
+            saved.append(step)
+            callback.on_save(None, state, control)
+    assert saved == [*range(3, 100, 3), 100]
+    # Without resume_minutes: the save_steps alone.
+    plain = training.resume_callback(None, clock=clock)
+    control = TrainerControl()
+    plain.on_train_begin(None, state, control)
+    now[0] += 10**6
+    plain.on_step_end(None, state, control)
+    assert not control.should_save
+
+
+def test_exports_come_at_save_steps_only(tmp_path):
+    """A resume point between save_steps exports nothing (the figures read exports)."""
+    from types import SimpleNamespace
+
+    from transformers import TrainerControl
+
+    callback = training.export_callback(tmp_path, None, every=8)
+    callback.trainer = None  # an export would need it: only steps 8 and 16 may ask
+    state = SimpleNamespace(global_step=0, is_world_process_zero=True)
+    for step in range(1, 17):
+        state.global_step = step
+        control = TrainerControl(should_save=True)  # a resume point at every step
+        if step % 8:
+            callback.on_step_end(None, state, control)
+        else:
+            with pytest.raises(RuntimeError, match="set the export callback's trainer"):
+                callback.on_step_end(None, state, control)
+
+
+def test_per_process_logs_merge_in_step_order(tmp_path):
+    from judgerl.files import read_jsonl, write_jsonl
+
+    write_jsonl(
+        training.rank_log(tmp_path, "judge_calls", 1),
+        [{"step": 1, "r": 1}, {"step": 2, "r": 1}],
+    )
+    write_jsonl(
+        training.rank_log(tmp_path, "judge_calls", 0),
+        [{"step": 1, "r": 0}, {"step": 2, "r": 0}, {"step": 3, "r": 0}],
+    )
+    # a resumed process drops the rows of the steps it redoes, in its own file only
+    training.truncate_jsonl_after(training.rank_log(tmp_path, "judge_calls", 0), 2)
+    out = tmp_path / "judge_calls.jsonl"
+    assert training.merge_rank_logs(tmp_path, "judge_calls", out) == 4
+    assert [(r["step"], r["r"]) for r in read_jsonl(out)] == [
+        (1, 0),
+        (1, 1),
+        (2, 0),
+        (2, 1),
+    ]
+
+
+def test_the_paper_grpo_learning_rate_stays_constant():
+    """verl, the paper's trainer, keeps its rate constant; TRL's default decays it to 0."""
+    cfg = load("paper")
+    for section in ("judge_grpo", "policy_grpo"):
+        assert cfg["training"][section]["lr_scheduler_type"] == "constant"

@@ -45,7 +45,7 @@ def main(snakemake):
     def train(launched):
         # One rollout log per trainer process (one writer per file), merged when training ends;
         # a resumed run drops the rows of the steps it redoes.
-        rollouts = exports / f"rollouts.rank{launch.process_rank()}.jsonl"
+        rollouts = training.rank_log(exports, "rollouts", launch.process_rank())
         exports.mkdir(parents=True, exist_ok=True)
         resume = training.last_checkpoint(work / "trainer")
         training.truncate_jsonl_after(
@@ -77,7 +77,12 @@ def main(snakemake):
             **training.trainer_args(work, snakemake.params.seed, **trl),
             **training.colocated_vllm_args(trl, tokenizer, dataset["prompt"]),
         )
-        export = training.export_callback(exports, tokenizer, updates_per_step=updates)
+        export = training.export_callback(
+            exports, tokenizer, updates_per_step=updates, every=trl.get("save_steps", 1)
+        )
+        resume_point = training.resume_callback(
+            snakemake.params.launch.get("resume_minutes")
+        )
         trainer = GRPOTrainer(
             model=model,
             reward_funcs=[
@@ -88,7 +93,7 @@ def main(snakemake):
             args=config,
             train_dataset=dataset,
             processing_class=tokenizer,
-            callbacks=[export],
+            callbacks=[export, resume_point],
         )
         export.trainer = trainer
         trainer.train(resume_from_checkpoint=resume)
@@ -144,24 +149,13 @@ def main(snakemake):
             },
         )
         (exports / "train_log.csv").rename(chosen / "train_log.csv")
-        files.write_jsonl(
-            chosen / "rollouts.jsonl",
-            sorted(
-                (
-                    row
-                    for part in sorted(exports.glob("rollouts.rank*.jsonl"))
-                    for row in files.read_jsonl(part)
-                ),
-                key=lambda row: row["step"],
-            ),
-        )
+        training.merge_rank_logs(exports, "rollouts", chosen / "rollouts.jsonl")
         log.info("chose step %d", best["step"])
         training.move_into(chosen, Path(snakemake.output[0]))
         shutil.rmtree(work)
 
     launch.run(
         snakemake,
-        "train_judge_grpo.py",
         train,
         snakemake.params.launch,
         work / "launch",

@@ -79,6 +79,9 @@ def main(snakemake):
             train_dataset=examples(snakemake.input.train, tokenizer),
             eval_dataset=examples(snakemake.input.val, tokenizer),
             processing_class=tokenizer,
+            callbacks=[
+                training.resume_callback(snakemake.params.launch.get("resume_minutes"))
+            ],
         )
         trainer.train(resume_from_checkpoint=training.last_checkpoint(work / "trainer"))
         log.info("best checkpoint: %s", trainer.state.best_model_checkpoint)
@@ -86,9 +89,7 @@ def main(snakemake):
             trainer, tokenizer, work, snakemake.output[0], spec.get("dtype", "bfloat16")
         )
 
-    launch.run(
-        snakemake, "train_judge_sft.py", train, snakemake.params.launch, work / "launch"
-    )
+    launch.run(snakemake, train, snakemake.params.launch, work / "launch")
 
 
 if __name__ == "__main__":

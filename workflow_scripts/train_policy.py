@@ -65,7 +65,9 @@ def main(snakemake):
         from trl import GRPOConfig, GRPOTrainer
 
         work.mkdir(parents=True, exist_ok=True)
-        calls_log = work / "judge_calls.jsonl"
+        # Each trainer process logs its own judge calls (one writer per file); the main process
+        # merges them when all have finished. A resumed process drops its rows of redone steps.
+        calls_log = training.rank_log(work, "judge_calls", launch.process_rank())
         resume = training.last_checkpoint(work / "trainer")
         training.truncate_jsonl_after(
             calls_log, training.checkpoint_step(resume) // updates
@@ -122,20 +124,25 @@ def main(snakemake):
             **training.colocated_vllm_args(trl, tokenizer, dataset["prompt"]),
         )
         export = training.export_callback(
-            work / "exports", tokenizer, updates_per_step=updates
+            work / "exports",
+            tokenizer,
+            updates_per_step=updates,
+            every=trl.get("save_steps", 1),
         )
+        resume_point = training.resume_callback(settings.get("resume_minutes"))
         trainer = GRPOTrainer(
             model=model,
             reward_funcs=reward_funcs,
             args=config,
             train_dataset=dataset,
             processing_class=tokenizer,
-            callbacks=[export],
+            callbacks=[export, resume_point],
         )
         if kl is not None:
-            kl.attach(trainer.model)
+            kl.attach(trainer.model, trainer.accelerator.device)
         export.trainer = trainer
         trainer.train(resume_from_checkpoint=resume)
+        trainer.accelerator.wait_for_everyone()  # every process's calls are written
         if not trainer.is_world_process_zero():
             return
         for target in snakemake.output.checkpoints:
@@ -149,13 +156,19 @@ def main(snakemake):
             trainer.state.log_history, snakemake.output.train_log, updates
         )
         training.warn_without_signal(trainer.state.log_history, log)
-        training.move_into(calls_log, Path(snakemake.output.judge_calls))
+        calls = training.merge_rank_logs(
+            work, "judge_calls", Path(snakemake.output.judge_calls)
+        )
         shutil.rmtree(work)
-        log.info("%d judge calls", reward.calls)
+        log.info(
+            "%d judge calls logged by %d process(es)",
+            calls,
+            trainer.accelerator.num_processes,
+        )
 
     server = settings.get("judge_server")
     if launch.is_child() or not server:
-        launch.run(snakemake, "train_policy.py", train, settings, work / "launch")
+        launch.run(snakemake, train, settings, work / "launch")
     else:
         processes = settings["processes"]
         if server["gpus"]:
@@ -185,21 +198,14 @@ def main(snakemake):
             startup_timeout_s=server.get("startup_timeout_s", 1800),
             env=server.get("env"),
         ) as judge:
-            launched = {"judge_url": judge.base_url}
-            if processes > 1:
-                launch.relaunch(
-                    snakemake,
-                    Path(snakemake.scriptdir) / "train_policy.py",
-                    work / "launch",
-                    processes,
-                    trainer_gpus,
-                    launched,
-                    config_file=settings.get("accelerate_config"),
-                )
-            else:
-                if trainer_gpus is not None:
-                    os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(trainer_gpus)
-                train(launched)
+            launch.run(
+                snakemake,
+                train,
+                settings,
+                work / "launch",
+                launched={"judge_url": judge.base_url},
+                gpus=trainer_gpus,
+            )
 
 
 if __name__ == "__main__":

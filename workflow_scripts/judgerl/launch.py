@@ -160,10 +160,30 @@ def trainer_gpus(processes: int, reserved: int = 0) -> list[str] | None:
     return None if visible is None else split_gpus(visible, processes, reserved)[0]
 
 
-def run(snakemake, script: str, train, settings: dict | None, work: Path) -> None:
-    """`train(launched)` here, or under `accelerate launch` when `settings` asks for several processes.
+def rule_script(snakemake) -> Path:
+    """The entry script of a trainer rule: `<scriptdir>/<rule>.py`, one script per rule kind."""
+    script = Path(snakemake.scriptdir) / f"{snakemake.rule}.py"
+    if not script.is_file():
+        raise FileNotFoundError(
+            f"rule {snakemake.rule}: no entry script {script} to launch trainer processes with"
+        )
+    return script
 
-    In the launched processes (`is_child`), `train` runs with what the launcher passed on.
+
+def run(
+    snakemake,
+    train,
+    settings: dict | None,
+    work: Path,
+    launched: dict | None = None,
+    gpus: list[str] | None = None,
+) -> None:
+    """`train(launched)` here, or under `accelerate launch` when `settings` asks for several
+    processes: the one way every trainer starts, with or without a judge server beside it.
+
+    `launched` is what the launching process passes on (a judge server's URL); `gpus`, the
+    trainer's GPUs where the job's other GPUs serve a judge (default: the first `processes` of
+    the job's). In the launched processes (`is_child`), `train` runs with what was passed on.
     """
     settings = settings or {}
     if is_child():
@@ -176,14 +196,17 @@ def run(snakemake, script: str, train, settings: dict | None, work: Path) -> Non
         return
     processes = int(settings.get("processes", 1))
     if processes <= 1:
-        train({})
+        if gpus is not None:
+            os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
+        train(launched or {})
         return
     relaunch(
         snakemake,
-        Path(snakemake.scriptdir) / script,
+        rule_script(snakemake),
         work,
         processes,
-        trainer_gpus(processes),
+        gpus if gpus is not None else trainer_gpus(processes),
+        launched,
         config_file=settings.get("accelerate_config"),
         mixed_precision=settings.get("mixed_precision", "bf16"),
     )

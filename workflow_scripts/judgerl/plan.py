@@ -106,6 +106,7 @@ class PlannedJob:
     retries: int = 0
     gpus_per_node: int = 8
     problems: list[str] = field(default_factory=list)
+    config: dict = field(default_factory=dict, repr=False)
 
     @property
     def peak(self) -> float:
@@ -326,6 +327,7 @@ def _new_job(config: dict, rule: str, name: str, gpus: int, limits: dict) -> Pla
         runtime_minutes=res.get("runtime", 1440),
         retries=limits["retries"],
         gpus_per_node=config["plan"]["gpus_per_node"],
+        config=config,
     )
 
 
@@ -355,8 +357,18 @@ def sft_job(config: dict, judge: str, limits: dict) -> PlannedJob | None:
     batch = micro * args.get("gradient_accumulation_steps", 1) * processes
     updates = max(1, math.ceil(examples * epochs / batch))
     save = args.get("save_steps") or updates
-    job.resume_seconds = job.wall_seconds * min(save, updates) / updates
+    job.resume_seconds = _resume_seconds(
+        config, rule, job.wall_seconds / updates, min(save, updates)
+    )
     return job
+
+
+def _resume_seconds(config: dict, rule: str, step: float, save_steps: int) -> float:
+    """The longest stretch without a resume point: `save_steps` steps, or with
+    launch.<rule>.resume_minutes that long plus the step in progress, whichever is shorter."""
+    every = save_steps * step
+    minutes = config.get("launch", {}).get(rule, {}).get("resume_minutes")
+    return min(every, minutes * 60 + step) if minutes else every
 
 
 def colocated_engine(arch: dict, args: dict, gpu: dict) -> tuple[Engine, dict]:
@@ -452,7 +464,9 @@ def _grpo_times(job: PlannedJob, step: dict, judge: float, args: dict) -> None:
     seconds = step["train"] + step["generate"] + judge
     job.wall_seconds = seconds * args["max_steps"]
     save = args.get("save_steps") or args["max_steps"]
-    job.resume_seconds = seconds * min(save, args["max_steps"])
+    job.resume_seconds = _resume_seconds(
+        job.config, job.rule, seconds, min(save, args["max_steps"])
+    )
 
 
 def judge_server_engines(config: dict, judge: str) -> tuple[list[Engine], dict, float]:
@@ -677,7 +691,7 @@ def problems(job: PlannedJob) -> list[str]:
         found.append(
             f"a resume point every {job.resume_seconds / 3600:,.1f} h, more than a quarter of "
             f"resources.{job.rule}.runtime ({job.runtime_minutes:.0f} min): "
-            f"training.*.save_steps"
+            f"launch.{job.rule}.resume_minutes"
         )
     return found
 

@@ -352,10 +352,12 @@ class KLToInitial:
         self.policy = None  # the trainer's model, once the trainer exists (attach)
         self.reference.eval().requires_grad_(False)
 
-    def attach(self, policy) -> None:
-        """Compare with the trainer's model, on its device."""
+    def attach(self, policy, device) -> None:
+        """Compare with the trainer's model; the reference goes to this process's accelerator
+        device (`trainer.accelerator.device`). The policy's own parameters are no guide: under
+        FSDP the Trainer leaves them on the CPU until `accelerator.prepare` inside `train()`."""
         self.policy = policy
-        self.reference.to(next(policy.parameters()).device)
+        self.reference.to(device)
 
     def prompt_ids(self, prompt) -> list[int]:
         if isinstance(prompt, str):
@@ -402,7 +404,7 @@ class KLToInitial:
 
         if self.policy is None:
             raise RuntimeError(
-                "KLToInitial has no policy; call attach(trainer.model) after building the trainer"
+                "KLToInitial has no policy; call attach(trainer.model, trainer.accelerator.device) after building the trainer"
             )
         seqs, starts, lengths = [], [], []
         for prompt, ids in zip(prompts, completion_ids):

@@ -195,11 +195,16 @@ def _fix_dtype(folder: Path, dtype: str) -> None:
 
 
 def export_callback(
-    exports: Path, tokenizer, dtype: str = "bfloat16", updates_per_step: int = 1
+    exports: Path,
+    tokenizer,
+    dtype: str = "bfloat16",
+    updates_per_step: int = 1,
+    every: int = 1,
 ):
-    """A TrainerCallback that exports a light model copy at every save of the trainer, for
-    evaluation, named by its paper step (TRL's update count / `updates_per_step`, as
-    grpo_batch derives them); `callback.trainer` must be set once the trainer exists.
+    """A TrainerCallback that exports a light model copy every `every` updates (the config's
+    save_steps, in TRL updates), for evaluation, named by its paper step (TRL's update count /
+    `updates_per_step`, as grpo_batch derives them); `callback.trainer` must be set once the
+    trainer exists. Resume points in between (resume_callback) export nothing.
 
     The export is written at the end of the step that will be saved, before the Trainer writes
     its own checkpoint: the Trainer writes `trainer_state.json` last and calls `on_save` after
@@ -214,7 +219,7 @@ def export_callback(
         reported = False
 
         def on_step_end(self, args, state, control, **kwargs):
-            if not control.should_save:
+            if state.global_step % every:
                 return
             if self.trainer is None:
                 raise RuntimeError(
@@ -232,6 +237,69 @@ def export_callback(
                 log.info("exported checkpoint-%d", step)
 
     return ExportCheckpoint()
+
+
+def agree(flag: bool) -> bool:
+    """Rank 0's `flag` on every process: a checkpoint is a collective step under FSDP, and each
+    process's clock reads a little differently."""
+    import torch.distributed as dist
+
+    if (
+        not (dist.is_available() and dist.is_initialized())
+        or dist.get_world_size() == 1
+    ):
+        return flag
+    box = [flag]
+    dist.broadcast_object_list(box, src=0)
+    return bool(box[0])
+
+
+def resume_callback(minutes: float | None, clock=None):
+    """A TrainerCallback that has the Trainer write a full checkpoint (model, optimizer,
+    scheduler, RNG and data position: what a resumed job continues from) once `minutes` of
+    training have passed since the last one, besides the config's save_steps; None: at
+    save_steps only. A job stopped at its time limit then loses at most `minutes` of work.
+    The Trainer keeps only the latest checkpoint (trainer_args' save_total_limit)."""
+    import time
+
+    from transformers import TrainerCallback
+
+    clock = clock or time.monotonic
+
+    class ResumePoint(TrainerCallback):
+        last = None
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.last = clock()
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if minutes is None or control.should_save:
+                return
+            if agree(clock() - self.last >= minutes * 60):
+                control.should_save = True
+
+        def on_save(self, args, state, control, **kwargs):
+            self.last = clock()
+
+    return ResumePoint()
+
+
+def rank_log(folder: Path, name: str, rank: int) -> Path:
+    """One process's own log file (one writer per file): `<name>.rank<rank>.jsonl`."""
+    return Path(folder) / f"{name}.rank{rank}.jsonl"
+
+
+def merge_rank_logs(folder: Path, name: str, output: Path) -> int:
+    """Every process's `<name>.rank<r>.jsonl` as one file ordered by step, then rank, then the
+    order each process wrote; returns its rows. Called once every process has finished."""
+    parts = sorted(
+        Path(folder).glob(f"{name}.rank*.jsonl"),
+        key=lambda p: int(p.name.rsplit(".rank", 1)[1].split(".")[0]),
+    )
+    rows = [row for part in parts for row in read_jsonl(part)]
+    rows.sort(key=lambda row: row["step"] if row.get("step") is not None else -1)
+    write_jsonl(output, rows)
+    return len(rows)
 
 
 def write_log_history(
@@ -303,7 +371,9 @@ def trainer_args(work: Path, seed: int, **args) -> dict:
         "seed": seed,
         "report_to": "none",
         "logging_steps": 1,
-        "save_total_limit": 2,  # a kill while saving must leave the previous checkpoint whole
+        # The latest resume point only: the Trainer removes older ones after a new one is
+        # whole, and last_checkpoint skips one cut short by a kill while saving.
+        "save_total_limit": 1,
         **device_args(),
         **args,
     }
