@@ -19,7 +19,6 @@ import argparse
 import csv
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -27,18 +26,9 @@ from pathlib import Path
 
 from common import ROOT, RUN
 
-WORKFLOW = [
-    "Snakefile",
-    "rules",
-    "schemas",
-    "workflow_scripts",
-    "config.yaml",
-    "configs",
-    "resources",
-    "profiles",
-    "envs",
-    "report",
-]
+sys.path.insert(0, str(ROOT / "tests"))
+from conftest import copy_workflow  # noqa: E402 - the tests' copy of the workflow
+
 # The artifacts that the learning checks read, and what they need.
 TARGETS = [
     "judges",
@@ -47,23 +37,6 @@ TARGETS = [
     "results/tables/hacking_onset.csv",
 ]
 OUT = ROOT / "benchmarks" / "learning_variance"
-
-
-def copy_workflow(dest: Path) -> None:
-    """This checkout's workflow at `dest`, modification times kept: a rerun of a variant after a
-    change reruns what Snakemake's triggers say, nothing more."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in WORKFLOW:
-        src, target = ROOT / name, dest / name
-        if src.is_dir():
-            shutil.copytree(
-                src,
-                target,
-                ignore=shutil.ignore_patterns("__pycache__"),
-                dirs_exist_ok=True,
-            )
-        else:
-            shutil.copy2(src, target)
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:

@@ -48,16 +48,20 @@ def pytest_collection_modifyitems(items):
 
 
 def copy_workflow(dest: Path) -> Path:
-    """A fresh copy of the workflow (no results) at `dest`."""
+    """A copy of the workflow (no results) at `dest`, modification times kept: over an earlier
+    copy (benchmarks/learning_variance.py), Snakemake reruns what changed and nothing more."""
     dest.mkdir(parents=True, exist_ok=True)
     for name in WORKFLOW:
         src = ROOT / name
         if src.is_dir():
             shutil.copytree(
-                src, dest / name, ignore=shutil.ignore_patterns("__pycache__")
+                src,
+                dest / name,
+                ignore=shutil.ignore_patterns("__pycache__"),
+                dirs_exist_ok=True,
             )
         else:
-            shutil.copy(src, dest / name)
+            shutil.copy2(src, dest / name)
     return dest
 
 
