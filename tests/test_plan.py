@@ -80,9 +80,9 @@ def test_decode_is_bound_by_memory_bandwidth_and_the_kv_budget():
 
 def test_the_judge_is_on_a_policy_steps_critical_path():
     cfg = load("paper")
-    pointwise = plan.policy_job(cfg, "llama-vs-r-qwen3-8b", {"retries": 0})
-    pairwise = plan.policy_job(cfg, "llama-vs-pw-r-qwen3-8b", {"retries": 0})
-    nr = plan.policy_job(cfg, "llama-vs-nr-qwen3-8b", {"retries": 0})
+    pointwise = plan.policy_job(cfg, "llama-vs-r-qwen3-8b")
+    pairwise = plan.policy_job(cfg, "llama-vs-pw-r-qwen3-8b")
+    nr = plan.policy_job(cfg, "llama-vs-nr-qwen3-8b")
     assert pointwise.step_seconds["judge"] > 0
     # Both prefill 8192 prompts of ~1300 tokens (the NR judge's whole cost, 354 s on 4 GPUs);
     # the reasoning judge also decodes ~1000 thinking tokens a call.
@@ -94,7 +94,7 @@ def test_the_judge_is_on_a_policy_steps_critical_path():
     )
     # A reasoning judge's thinking: the config's, or what a run's evaluation counted.
     cfg["plan"]["measured_thinking"] = {"r-qwen3-8b": 200.0}
-    shorter = plan.policy_job(cfg, "llama-vs-r-qwen3-8b", {"retries": 0})
+    shorter = plan.policy_job(cfg, "llama-vs-r-qwen3-8b")
     decode = pointwise.step_seconds["judge"] - nr.step_seconds["judge"]
     assert shorter.step_seconds["judge"] < nr.step_seconds["judge"] + decode / 3
 
@@ -206,11 +206,11 @@ def test_make_plan_fails_on_a_config_too_big(capsys, tmp_path):
 def test_resume_minutes_bound_the_stretch_between_resume_points():
     cfg = load("paper")
     cfg["launch"]["train_policy"].pop("resume_minutes", None)
-    job = plan.policy_job(cfg, "llama-vs-r-qwen3-4b", {"retries": 10})
+    job = plan.policy_job(cfg, "llama-vs-r-qwen3-4b", retries=10)
     step = sum(job.step_seconds.values())
     assert job.resume_seconds == pytest.approx(100 * step)  # save_steps alone
     assert any("resume_minutes" in p for p in plan.problems(job))
     cfg["launch"]["train_policy"]["resume_minutes"] = 240
-    job = plan.policy_job(cfg, "llama-vs-r-qwen3-4b", {"retries": 10})
+    job = plan.policy_job(cfg, "llama-vs-r-qwen3-4b", retries=10)
     assert job.resume_seconds == pytest.approx(240 * 60 + step)
     assert not any("resume point" in p for p in plan.problems(job))

@@ -215,7 +215,7 @@ def test_per_process_logs_merge_in_step_order(tmp_path):
     # a resumed process drops the rows of the steps it redoes, in its own file only
     training.truncate_jsonl_after(training.rank_log(tmp_path, "judge_calls", 0), 2)
     out = tmp_path / "judge_calls.jsonl"
-    assert training.merge_rank_logs(tmp_path, "judge_calls", out) == 4
+    assert len(training.merge_rank_logs(tmp_path, "judge_calls", out)) == 4
     assert [(r["step"], r["r"]) for r in read_jsonl(out)] == [
         (1, 0),
         (1, 1),

@@ -78,7 +78,7 @@ def main(snakemake):
             **training.colocated_vllm_args(trl, tokenizer, dataset["prompt"]),
         )
         export = training.export_callback(
-            exports, tokenizer, updates_per_step=updates, every=trl.get("save_steps", 1)
+            exports, tokenizer, updates_per_step=updates, every=config.save_steps
         )
         resume_point = training.resume_callback(
             snakemake.params.launch.get("resume_minutes")

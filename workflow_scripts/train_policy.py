@@ -127,7 +127,7 @@ def main(snakemake):
             work / "exports",
             tokenizer,
             updates_per_step=updates,
-            every=trl.get("save_steps", 1),
+            every=config.save_steps,
         )
         resume_point = training.resume_callback(settings.get("resume_minutes"))
         trainer = GRPOTrainer(
@@ -156,9 +156,10 @@ def main(snakemake):
             trainer.state.log_history, snakemake.output.train_log, updates
         )
         training.warn_without_signal(trainer.state.log_history, log)
-        calls = training.merge_rank_logs(
+        rows = training.merge_rank_logs(
             work, "judge_calls", Path(snakemake.output.judge_calls)
         )
+        calls = sum(row.get("kind") != "rollout" for row in rows)  # Eq. 4 logs both
         shutil.rmtree(work)
         log.info(
             "%d judge calls logged by %d process(es)",

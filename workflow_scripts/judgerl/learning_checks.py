@@ -9,6 +9,7 @@ the quantity moves between machines, not from one run.
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -264,15 +265,23 @@ def pairwise_groups(workdir: Path, cfg: dict) -> Iterator[Check]:
         yield above(test, name, "share of groups that vary", varied / len(groups), 0.0)
 
 
-def sft_judge_hits(workdir: Path, cfg: dict, judge: str = "nr-135m") -> Iterator[Check]:
-    """The non-reasoning judge, asked about the items it was trained on, gives gold's score more
-    often than its untuned base model does."""
+def sft_judge_hits(workdir: Path, cfg: dict) -> Iterator[Check]:
+    """The non-reasoning judge (the config's first pointwise one trained by SFT without rubrics),
+    asked about the items it was trained on, gives gold's score more often than its untuned base
+    model does."""
     from judgerl.data import gold_examples
     from judgerl.engines import Sampling, make_engine
     from judgerl.judging import JudgeSettings, judge_examples
     from judgerl.prompts import POINTWISE
 
-    spec = cfg["judges"][judge]
+    judge, spec = next(
+        (j, s)
+        for j, s in cfg["judges"].items()
+        if s["mode"] == "non_reasoning"
+        and s["stages"] == ["sft"]
+        and s.get("format", "pointwise") == "pointwise"
+        and not s.get("rubrics")
+    )
     train = gold_examples(workdir / "results/gold/high/judge_train.jsonl", "pointwise")
     settings = JudgeSettings(
         "non_reasoning",
@@ -338,13 +347,23 @@ def advantage_weighted_gain(
     )
 
 
-def completion_logps(rows: list[dict], model_dir: Path, chat: bool) -> list[float]:
-    """log p(completion | prompt) of each row under the model at `model_dir`, in fp32."""
+@lru_cache(maxsize=2)
+def _model(model_dir: Path):
+    """A model in fp32 and its tokenizer; the last two are kept, so that a checkpoint that ends
+    one interval and starts the next is loaded once."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    return model, tokenizer
+
+
+def completion_logps(rows: list[dict], model_dir: Path, chat: bool) -> list[float]:
+    """log p(completion | prompt) of each row under the model at `model_dir`, in fp32."""
+    import torch
+
+    model, tokenizer = _model(Path(model_dir))
     out = []
     for row in rows:
         if chat:  # as TRL renders a conversational prompt

@@ -32,7 +32,8 @@ Time (GPU constants per type in GPUS; lengths in config `plan`):
 - a GRPO step is synchronous (generate, then reward, then train): its seconds are the sum.
 
 Limits: a job finishes when its wall time fits `runtime` x (retries + 1) (the SLURM profile's
-`retries`), and a resume point comes at least every quarter of `runtime` (TRL's `save_steps`).
+`retries`), and a resume point comes at least every quarter of `runtime` (TRL's `save_steps`, or
+`launch.<rule>.resume_minutes` plus the step in progress).
 """
 
 from __future__ import annotations
@@ -50,9 +51,8 @@ from judgerl.grpo_batch import shape, trl_args, updates_per_step
 GB = 1e9
 STATE_BYTES = 16  # fp32 weights + fp32 grads + Adam m and v
 ACTIVATION_BYTES_PER_LAYER = 34  # per token and hidden unit, no recompute, 16-bit
-PROFILE_COPIES = (
-    3  # vLLM's sampler profile: fp32 logits, probabilities and log-probabilities
-)
+# vLLM's sampler profile: fp32 logits, probabilities and log-probabilities per row.
+PROFILE_COPIES = 3
 
 # Per GPU type: dense bf16 peak (vendor datasheets, no sparsity), HBM bandwidth and memory; the
 # MFU that FSDP training of 2-15B models reaches with gradient checkpointing and the share of
@@ -106,11 +106,15 @@ class PlannedJob:
     retries: int = 0
     gpus_per_node: int = 8
     problems: list[str] = field(default_factory=list)
-    config: dict = field(default_factory=dict, repr=False)
 
     @property
     def peak(self) -> float:
         return sum(self.memory.values())
+
+    @property
+    def subject(self) -> str:
+        """The judge, run or model the job is about (its name after the rule)."""
+        return self.name.split(":", 1)[1]
 
     @property
     def nodes(self) -> int:
@@ -318,20 +322,18 @@ def _resources(config: dict, rule: str) -> dict:
     return config.get("resources", {}).get(rule, {})
 
 
-def _new_job(config: dict, rule: str, name: str, gpus: int, limits: dict) -> PlannedJob:
-    res = _resources(config, rule)
+def _new_job(config: dict, rule: str, name: str, gpus: int, retries: int) -> PlannedJob:
     return PlannedJob(
         rule,
         name,
         gpus,
-        runtime_minutes=res.get("runtime", 1440),
-        retries=limits["retries"],
+        runtime_minutes=_resources(config, rule).get("runtime", 1440),
+        retries=retries,
         gpus_per_node=config["plan"]["gpus_per_node"],
-        config=config,
     )
 
 
-def sft_job(config: dict, judge: str, limits: dict) -> PlannedJob | None:
+def sft_job(config: dict, judge: str, retries: int = 0) -> PlannedJob | None:
     rule = "train_judge_sft"
     gpus = _resources(config, rule).get("gpu", 0)
     if not gpus:
@@ -340,7 +342,7 @@ def sft_job(config: dict, judge: str, limits: dict) -> PlannedJob | None:
     arch, gpu = architecture(config, spec["base"]), gpu_type(plan)
     args = {**config["training"]["judge_sft"], **spec.get("sft", {})}
     processes = config.get("launch", {}).get(rule, {}).get("processes", 1)
-    job = _new_job(config, rule, f"{rule}:{judge}", gpus, limits)
+    job = _new_job(config, rule, f"{rule}:{judge}", gpus, retries)
     checkpointing = args.get("gradient_checkpointing", False)
     micro = args["per_device_train_batch_size"]
     job.memory = training_terms(
@@ -371,11 +373,12 @@ def _resume_seconds(config: dict, rule: str, step: float, save_steps: int) -> fl
     return min(every, minutes * 60 + step) if minutes else every
 
 
-def colocated_engine(arch: dict, args: dict, gpu: dict) -> tuple[Engine, dict]:
+def colocated_engine(
+    arch: dict, args: dict, gpu: dict, max_len: int
+) -> tuple[Engine, dict]:
     """TRL's colocated vLLM on each trainer process: its memory terms and its engine (TRL passes
     max_num_seqs = per-device batch x tensor parallel x steps per generation)."""
     share = args.get("vllm_gpu_memory_utilization", 0.9)
-    max_len = args["_max_len"]
     max_num_seqs = args["per_device_train_batch_size"] * args.get(
         "steps_per_generation", args.get("gradient_accumulation_steps", 1)
     )
@@ -418,7 +421,7 @@ def grpo_step(
     train = train_seconds(gpu, flops * rollouts * (prompt + completion), processes)
     if vllm:
         share = trl.get("vllm_gpu_memory_utilization", 0.9)
-        engine, terms = colocated_engine(arch, {**trl, "_max_len": max_len}, gpu)
+        engine, terms = colocated_engine(arch, trl, gpu, max_len)
         memory.update(terms)
         budget = {
             "all": gpu["memory_gb"] * GB * (1 - share),
@@ -432,7 +435,7 @@ def grpo_step(
     return memory, budget, {"train": train, "generate": generate, "rollouts": rollouts}
 
 
-def judge_grpo_job(config: dict, judge: str, limits: dict) -> PlannedJob | None:
+def judge_grpo_job(config: dict, judge: str, retries: int = 0) -> PlannedJob | None:
     rule = "train_judge_grpo"
     gpus = _resources(config, rule).get("gpu", 0)
     if not gpus:
@@ -449,13 +452,15 @@ def judge_grpo_job(config: dict, judge: str, limits: dict) -> PlannedJob | None:
     memory, budget, step = grpo_step(
         config, arch, args, processes, prompt, completion, frozen_forwards=0
     )
-    job = _new_job(config, rule, f"{rule}:{judge}", gpus, limits)
+    job = _new_job(config, rule, f"{rule}:{judge}", gpus, retries)
     job.memory, job.budget = memory, budget
-    _grpo_times(job, step, 0.0, args)
+    _grpo_times(config, job, step, 0.0, args)
     return job
 
 
-def _grpo_times(job: PlannedJob, step: dict, judge: float, args: dict) -> None:
+def _grpo_times(
+    config: dict, job: PlannedJob, step: dict, judge: float, args: dict
+) -> None:
     job.step_seconds = {
         "train": step["train"],
         "generate": step["generate"],
@@ -465,51 +470,49 @@ def _grpo_times(job: PlannedJob, step: dict, judge: float, args: dict) -> None:
     job.wall_seconds = seconds * args["max_steps"]
     save = args.get("save_steps") or args["max_steps"]
     job.resume_seconds = _resume_seconds(
-        job.config, job.rule, seconds, min(save, args["max_steps"])
+        config, job.rule, seconds, min(save, args["max_steps"])
     )
 
 
-def judge_server_engines(config: dict, judge: str) -> tuple[list[Engine], dict, float]:
-    """The judge of a policy run: vLLM servers on GPUs of their own (launch.train_policy.
-    judge_server), or the judge in the trainer's process (transformers, its configured batch)."""
-    plan = config["plan"]
-    gpu = gpu_type(plan)
+def judge_engines(config: dict, judge: str) -> tuple[Engine, int, dict, float]:
+    """The judge of a policy run: (one engine, how many serve side by side, the server's memory
+    terms per GPU, its budget). vLLM servers on GPUs of their own (launch.train_policy.
+    judge_server), one per tensor-parallel group; or a copy in each trainer process
+    (transformers, batching its configured batch size), beside the trainer."""
+    gpu = gpu_type(config["plan"])
     arch = architecture(config, config["judges"][judge]["base"])
-    server = config.get("launch", {}).get("train_policy", {}).get("judge_server")
+    launch = config.get("launch", {}).get("train_policy", {})
+    server = launch.get("judge_server")
     if server and server["gpus"]:
         tp = server.get("tensor_parallel_size", server["gpus"])
         share = server.get("gpu_memory_utilization", 0.9)
         terms = vllm_terms(arch, server["max_model_len"], tp)
         per_engine = tp * (share * gpu["memory_gb"] * GB - sum(terms.values()))
+        engine = Engine(arch, tp, max(per_engine, 0.0))
         replicas = max(1, server["gpus"] // tp)
-        engines = [Engine(arch, tp, max(per_engine, 0.0)) for _ in range(replicas)]
-        return engines, terms, share * gpu["memory_gb"] * GB
-    backend = config["judge_inference"]["backend"]
-    batch = backend.get("batch_size", backend.get("max_num_seqs", 256))
-    # In the trainer's process: its bf16 weights and a batch's KV cache beside the trainer.
-    return [Engine(arch, 1, float("inf"), batch)], {}, 0.0
+        return engine, replicas, terms, share * gpu["memory_gb"] * GB
+    batch = config["judge_inference"]["backend"].get("batch_size", 256)
+    return Engine(arch, 1, float("inf"), batch), launch.get("processes", 1), {}, 0.0
 
 
 def judge_step_seconds(
     config: dict, judge: str, rollouts: int, group: int, completion: float
 ) -> float:
-    spec = config["judges"][judge]
-    engines, _, _ = judge_server_engines(config, judge)
-    gpu = gpu_type(config["plan"])
-    if (
-        spec["format"] == "pairwise"
-    ):  # Eq. 4: every ordered pair of a group, two responses
+    """One step's judge calls spread over the judge's engines: one per rollout, or Eq. 4's
+    every ordered pair of a group, two responses in each prompt."""
+    engine, engines, _, _ = judge_engines(config, judge)
+    if config["judges"][judge]["format"] == "pairwise":
         calls = rollouts // group * group * (group - 1)
         prompt = judge_prompt_tokens(config, 2, completion)
     else:
         calls = rollouts
         prompt = judge_prompt_tokens(config, 1, completion)
     output = judge_output_tokens(config, judge)
-    per_engine = calls / len(engines)
-    return generate_seconds(gpu, engines[0], per_engine, prompt, output)
+    gpu = gpu_type(config["plan"])
+    return generate_seconds(gpu, engine, calls / engines, prompt, output)
 
 
-def policy_job(config: dict, run: str, limits: dict) -> PlannedJob | None:
+def policy_job(config: dict, run: str, retries: int = 0) -> PlannedJob | None:
     rule = "train_policy"
     gpus = _resources(config, rule).get("gpu", 0)
     if not gpus:
@@ -534,19 +537,19 @@ def policy_job(config: dict, run: str, limits: dict) -> PlannedJob | None:
         )
     if args.get("beta", 0.0) > 0:
         memory["TRL reference (bf16)"] = 2 * arch["parameters"]
-    job = _new_job(config, rule, f"{rule}:{run}", gpus, limits)
+    job = _new_job(config, rule, f"{rule}:{run}", gpus, retries)
     job.memory, job.budget = memory, budget
-    _, server_terms, server_budget = judge_server_engines(config, spec["judge"])
+    _, _, server_terms, server_budget = judge_engines(config, spec["judge"])
     job.server, job.server_budget = server_terms, server_budget
     group = trl_args(args, processes)["num_generations"]
     judge = judge_step_seconds(
         config, spec["judge"], step["rollouts"], group, completion
     )
-    _grpo_times(job, step, judge, args)
+    _grpo_times(config, job, step, judge, args)
     return job
 
 
-def inference_jobs(config: dict, limits: dict) -> list[PlannedJob]:
+def inference_jobs(config: dict, retries: int = 0) -> list[PlannedJob]:
     """Judge evaluation, answer generation and scoring on vLLM: generation at the same rates."""
     judging = config["judge_inference"]
     plan = config["plan"]
@@ -586,7 +589,7 @@ def inference_jobs(config: dict, limits: dict) -> list[PlannedJob]:
                     config["evaluation"]["answers"]["max_tokens"]
                     * plan["completion_fill"]
                 )
-            job = _new_job(config, rule, f"{rule}:{name}", gpus, limits)
+            job = _new_job(config, rule, f"{rule}:{name}", gpus, retries)
             job.memory = terms
             job.budget = {"all": gpu["memory_gb"] * GB * share}
             job.wall_seconds = generate_seconds(
@@ -634,15 +637,14 @@ def _inference_jobs(config: dict):
 def jobs(config: dict, retries: int = 0) -> list[PlannedJob]:
     """Every GPU job of the config: memory terms, budgets, step seconds, wall time, and what
     keeps it from fitting or finishing (`problems`)."""
-    limits = {"retries": retries}
     out: list[PlannedJob | None] = []
     for judge, spec in config["judges"].items():
         if "sft" in spec["stages"]:
-            out.append(sft_job(config, judge, limits))
+            out.append(sft_job(config, judge, retries))
         if "grpo" in spec["stages"]:
-            out.append(judge_grpo_job(config, judge, limits))
-    out += [policy_job(config, run, limits) for run in config["policy_runs"]]
-    out += inference_jobs(config, limits)
+            out.append(judge_grpo_job(config, judge, retries))
+    out += [policy_job(config, run, retries) for run in config["policy_runs"]]
+    out += inference_jobs(config, retries)
     planned = [job for job in out if job is not None]
     for job in planned:
         job.problems = problems(job)
@@ -776,9 +778,7 @@ def markdown(job_list: list[PlannedJob], config: dict) -> str:
     reasoning = [
         j
         for j in policies
-        if config["judges"][config["policy_runs"][j.name.split(":", 1)[1]]["judge"]][
-            "mode"
-        ]
+        if config["judges"][config["policy_runs"][j.subject]["judge"]]["mode"]
         == "reasoning"
     ]
     if policies:
@@ -819,10 +819,9 @@ def anchor_layouts(config: dict) -> dict:
     cfg["launch"]["train_policy"]["judge_server"]["gpus"] = 32
     # verl's hybrid engine hands the rollout engine the memory that the sharded trainer leaves;
     # colocated vLLM gets the same: what the trainer's terms leave, less a tenth, in 5% steps.
-    limits = {"retries": 0}
     for key, job in (
-        ("judge_grpo", judge_grpo_job(cfg, "r-qwen3-8b", limits)),
-        ("policy_grpo", policy_job(cfg, "llama-vs-r-qwen3-4b", limits)),
+        ("judge_grpo", judge_grpo_job(cfg, "r-qwen3-8b")),
+        ("policy_grpo", policy_job(cfg, "llama-vs-r-qwen3-4b")),
     ):
         trainer = sum(v for k, v in job.memory.items() if not k.startswith("vllm"))
         free = 1 - trainer / (GPUS["A100-80GB"]["memory_gb"] * GB) - 0.1
@@ -838,16 +837,15 @@ def anchor_ratios(config: dict) -> dict[str, float]:
             f"the anchors need judge {judge} and run {run} of configs/paper.yaml"
         )
     cfg = anchor_layouts(config)
-    limits = {"retries": 0}
     sft_cfg = {**cfg, "data": {**cfg["data"], "splits": {"judge_train": 100_000}}}
-    sft = sft_job(sft_cfg, judge, limits)
+    sft = sft_job(sft_cfg, judge)
     epochs = {
         **cfg["training"]["judge_sft"],
         **cfg["judges"][judge].get("sft", {}),
     }.get("num_train_epochs", 1)
-    grpo = judge_grpo_job(cfg, judge, limits)
-    grpo_steps = {**cfg["training"]["judge_grpo"]}["max_steps"]
-    policy = policy_job(cfg, run, limits)
+    grpo = judge_grpo_job(cfg, judge)
+    grpo_steps = cfg["training"]["judge_grpo"]["max_steps"]
+    policy = policy_job(cfg, run)
     policy_steps = cfg["training"]["policy_grpo"]["max_steps"]
     plan = [
         sft.wall_hours / epochs,

@@ -289,7 +289,7 @@ def rank_log(folder: Path, name: str, rank: int) -> Path:
     return Path(folder) / f"{name}.rank{rank}.jsonl"
 
 
-def merge_rank_logs(folder: Path, name: str, output: Path) -> int:
+def merge_rank_logs(folder: Path, name: str, output: Path) -> list[dict]:
     """Every process's `<name>.rank<r>.jsonl` as one file ordered by step, then rank, then the
     order each process wrote; returns its rows. Called once every process has finished."""
     parts = sorted(
@@ -299,7 +299,7 @@ def merge_rank_logs(folder: Path, name: str, output: Path) -> int:
     rows = [row for part in parts for row in read_jsonl(part)]
     rows.sort(key=lambda row: row["step"] if row.get("step") is not None else -1)
     write_jsonl(output, rows)
-    return len(rows)
+    return rows
 
 
 def write_log_history(
