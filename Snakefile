@@ -62,6 +62,7 @@ onstart:
     serving.check_served_backends(
         config, {job.rule.name for job in workflow.dag.needrun_jobs()}
     )
+    tracking.check(config["tracking"])
 
 
 # The study: every table and figure of the paper, and the artifacts of every stage.

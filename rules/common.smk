@@ -10,7 +10,8 @@ import sys
 sys.path.insert(0, f"{workflow.basedir}/workflow_scripts")
 
 from judgerl import config as study_config
-from judgerl import serving
+from judgerl import serving, tracking
+from judgerl.layout import Layout
 from judgerl.tables import JUDGE_TABLES, policy_figures
 
 # Params are compared by their repr: in canonical form only a change of value reruns a job, not
@@ -49,6 +50,14 @@ def resource(rule, name, default):
 def launch_settings(rule):
     """How a trainer starts its processes (config `launch.<rule>`; judgerl/launch.py)."""
     return config.get("launch", {}).get(rule, {})
+
+
+def trainer_resources(rule):
+    """A trainer's nodes and GPUs from its layout (judgerl/layout.py): `gpu` on one node; nodes,
+    one task per node and GPUs per node (gres) over several, run by the script's own srun steps.
+    resources.<rule>.gpu counts GPUs per node."""
+    layout = Layout.of(launch_settings(rule))
+    return layout.slurm_resources(resource(rule, "gpu", 0))
 
 
 # ---- paths -----------------------------------------------------------------------------------

@@ -17,12 +17,12 @@ rule train_judge_sft:
         "logs/train_judge_sft/{judge}.log",
     benchmark:
         "benchmarks/train_judge_sft/{judge}.tsv"
+    retries: resource("train_judge_sft", "retries", None)  # None: the profile's
     conda:
         CONDA_ENV
     threads: resource("train_judge_sft", "threads", 1)
     resources:
-        gpu=resource("train_judge_sft", "gpu", 0),
-        nodes=1,  # a multi-GPU trainer and its judge server share one node
+        **trainer_resources("train_judge_sft"),
         mem_mb=resource("train_judge_sft", "mem_mb", 12000),
         runtime=resource("train_judge_sft", "runtime", 600),
     params:
@@ -50,12 +50,12 @@ rule train_judge_grpo:
         "logs/train_judge_grpo/{judge}.log",
     benchmark:
         "benchmarks/train_judge_grpo/{judge}.tsv"
+    retries: resource("train_judge_grpo", "retries", None)  # None: the profile's
     conda:
         CONDA_ENV
     threads: resource("train_judge_grpo", "threads", 1)
     resources:
-        gpu=resource("train_judge_grpo", "gpu", 0),
-        nodes=1,  # a multi-GPU trainer and its judge server share one node
+        **trainer_resources("train_judge_grpo"),
         mem_mb=resource("train_judge_grpo", "mem_mb", 12000),
         runtime=resource("train_judge_grpo", "runtime", 600),
     params:

@@ -1,6 +1,7 @@
 # Policies: GRPO against each judge. A pointwise judge's expected score sum_x x p(x) is the
 # reward; a pairwise judge gives each rollout its win rate against its group (Eq. 4). Every
-# `save_steps` the trainer writes a checkpoint that evaluation scores.
+# `save_steps` the trainer writes a checkpoint that evaluation scores, and on the rollouts of every
+# `policy_monitoring.gold_every` steps the gold's score is logged beside the judge's reward.
 
 
 rule train_policy:
@@ -9,6 +10,8 @@ rule train_policy:
         judge=lambda wc: judge_model(config["policy_runs"][wc.run]["judge"]),
         prompts="results/data/splits/policy_train.jsonl",
         rubrics=lambda wc: judge_rubrics(judge_of_run(wc.run), "policy_train"),
+        # the gold on the training rollouts (policy_monitoring.gold_every), where it is local
+        gold=gold_model_input() if config["policy_monitoring"]["gold_every"] else [],
     output:
         checkpoints=directory(
             expand("results/policies/{{run}}/checkpoint-{step}", step=TRAINED_STEPS)
@@ -19,12 +22,12 @@ rule train_policy:
         "logs/train_policy/{run}.log",
     benchmark:
         "benchmarks/train_policy/{run}.tsv"
+    retries: resource("train_policy", "retries", None)  # None: the profile's
     conda:
         CONDA_ENV
     threads: resource("train_policy", "threads", 1)
     resources:
-        gpu=resource("train_policy", "gpu", 0),
-        nodes=1,  # a multi-GPU trainer and its judge server share one node
+        **trainer_resources("train_policy"),
         mem_mb=resource("train_policy", "mem_mb", 16000),
         runtime=resource("train_policy", "runtime", 1440),
     params:
@@ -36,6 +39,7 @@ rule train_policy:
             }
         ),
         monitor=config["policy_monitoring"],
+        gold=gold_inference("high") if config["policy_monitoring"]["gold_every"] else {},
         launch=launch_settings("train_policy"),
         seed=config["seed"],
     script:

@@ -176,5 +176,6 @@ rule overoptimization:
     threads: 1
     params:
         runs=config["policy_runs"],
+        pairwise_judges=[j for j in JUDGES if judge_format(j) == "pairwise"],
     script:
         "../workflow_scripts/overoptimization.py"

@@ -45,7 +45,19 @@ def test_the_schema_fills_the_defaults(raw):
         and cfg["judges"]["nr-135m"]["rubrics"] is False
     )
     assert cfg["evaluation"]["bootstrap"] == {"confidence": 0.95, "n_resamples": 1000}
-    assert cfg["policy_monitoring"] == {"kl_to_initial": True, "kl_chunk_size": 4}
+    assert cfg["policy_monitoring"] == {
+        "kl_to_initial": True,
+        "kl_chunk_size": 4,
+        "gold_every": 1,
+        "gold_sample": 1.0,
+    }
+    del cfg["tracking"]
+    assert validated(cfg)["tracking"] == {
+        "report_to": [],
+        "dir": "tracking",
+        "project": "judgerl",
+        "wandb_mode": "offline",
+    }
     assert cfg["environment"] == "cpu"
 
 
@@ -135,11 +147,20 @@ def test_a_run_may_change_its_trainer_but_not_its_checkpoint_steps(raw):
 
 
 def test_the_gpu_split_must_match_the_gpu_request(raw):
+    """resources.<rule>.gpu is GPUs per node: the larger of trainer and judge nodes' GPUs when
+    the judge has nodes of its own, their sum when it shares the trainer's node."""
     cfg = validated(raw["paper"])
-    cfg["launch"]["train_policy"]["judge_server"]["gpus"] = (
-        2  # 4 trainer + 2 judge != 8 GPUs asked
+    server = cfg["launch"]["train_policy"]["judge_server"]
+    server["gpus"] = 16  # judge nodes of 16 GPUs: 8 asked per node
+    fails(
+        cfg, "resources.train_policy.gpu is 8, but launch.train_policy .* needs 16 GPUs"
     )
-    fails(cfg, "resources.train_policy.gpu is 8, but launch.train_policy splits 6 GPUs")
+    server.update(gpus=4, nodes=0)  # beside the trainer: 8 + 4 on one node
+    cfg["launch"]["train_policy"]["nodes"] = 1
+    fails(cfg, "launch.train_policy .* needs 12 GPUs per node")
+    cfg["launch"]["train_policy"]["nodes"] = 2
+    cfg["resources"]["train_policy"]["gpu"] = 12
+    fails(cfg, "a trainer on 2 nodes serves its judge on nodes of its own")
 
 
 def test_checkpoint_steps(raw):
@@ -231,3 +252,33 @@ def test_the_candidates_degradations_are_checked(raw):
     cfg["candidates"]["degrade"]["kinds"] = ["shouting"]
     with pytest.raises(Exception, match="shouting"):
         validated(cfg)
+
+
+def test_the_paper_judge_grpo_reads_at_most_4096_prompt_tokens(raw, tiny_engine):
+    """The paper's judge GRPO caps prompts at 4,096 tokens: the cap is the workflow's (TRL's
+    GRPOConfig has none, and is not given it), and the script leaves longer prompts out."""
+    from datasets import Dataset
+    from trl import GRPOConfig
+
+    from judgerl import grpo_batch, training
+
+    args = validated(raw["paper"])["training"]["judge_grpo"]
+    assert args["max_prompt_length"] == 4096
+    trl = grpo_batch.trl_args(args, 32)
+    assert "max_prompt_length" not in trl
+    GRPOConfig(
+        output_dir="/tmp/unused", use_cpu=True, bf16=False, **trl
+    )  # TRL takes them all
+    tokenizer = tiny_engine.tokenizer
+    rows = [
+        {"prompt": "short " * 10, "item": "a"},
+        {"prompt": "long " * 5000, "item": "b"},
+    ]
+    kept = training.cap_prompts(Dataset.from_list(rows), tokenizer, 4096)
+    assert kept["item"] == ["a"]
+    assert training.cap_prompts(Dataset.from_list(rows), tokenizer, None)["item"] == [
+        "a",
+        "b",
+    ]
+    with pytest.raises(ValueError, match="every one of 2 prompts is longer"):
+        training.cap_prompts(Dataset.from_list(rows), tokenizer, 5)

@@ -19,6 +19,7 @@ import pytest
 from judgerl import learning_checks
 from judgerl.files import read_jsonl
 from judgerl.hacking import hacking_onset
+from judgerl.known_gold import KnownGold
 from judgerl.learning_checks import is_pairwise
 from judgerl.stats import interval_alpha
 from judgerl.verdicts import expected_score
@@ -295,6 +296,24 @@ def test_policy_rewards_recomputed_from_logged_judge_outputs(run):
             log.columns
         )
         assert log["rewards/kl_to_initial/mean"].drop_nulls().len() == grpo["max_steps"]
+        # The known gold on every rollout of every step (policy_monitoring.gold_every 1): its
+        # mean is the mean of the gold's own scores of the logged completions.
+        gold = KnownGold(**{"length": tuple(cfg["gold"]["backend"]["length"])})
+        scored = log.filter(pl.col("rewards/gold_score/mean").is_not_null()).sort(
+            "step"
+        )
+        assert scored["step"].to_list() == list(range(1, grpo["max_steps"] + 1))
+        assert "rewards/gold_score/std" in log.columns
+        if not is_pairwise(
+            cfg, run_name
+        ):  # Eq. 4's log has a row per game, not per rollout
+            for step, mean in zip(scored["step"], scored["rewards/gold_score/mean"]):
+                own = [
+                    gold.check(c["instruction"], c["completion"]).score
+                    for c in calls
+                    if c["step"] == step
+                ]
+                assert mean == pytest.approx(sum(own) / len(own), abs=1e-3)
         if not is_pairwise(cfg, run_name):
             shares = logged.select(
                 [f"judge/score_{x}" for x in range(10)]
@@ -309,6 +328,53 @@ def score_file(cfg, run_name, step, scorer):
         fmt = "pairwise" if is_pairwise(cfg, run_name) else "pointwise"
         return f"results/initial_policies/{cfg['policy_runs'][run_name]['policy']}/scores.gold.{fmt}.jsonl"
     return f"results/policies/{run_name}/scores/step-{step}.{scorer}.jsonl"
+
+
+def test_every_trainer_mirrors_its_train_log_to_tensorboard(run):
+    """config tracking.report_to [tensorboard]: every trainer job (judge SFT, judge GRPO, policy
+    GRPO) has its own TensorBoard folder outside results/, and TensorBoard's reader finds every
+    scalar of its train_log.csv at its step, the gold on the rollouts included for policies."""
+    from tracker_records import tensorboard_scalars
+
+    workdir, cfg = run
+    logs = {
+        ("train_policy", name): f"results/policies/{name}/train_log.csv"
+        for name in cfg["policy_runs"]
+    }
+    for judge, spec in cfg["judges"].items():
+        if "sft" in spec.get("stages", []):
+            logs["train_judge_sft", judge] = f"results/judges/{judge}/sft/train_log.csv"
+        if "grpo" in spec.get("stages", []):
+            logs["train_judge_grpo", judge] = (
+                f"results/judges/{judge}/grpo/train_log.csv"
+            )
+    assert {rule for rule, _ in logs} == {
+        "train_judge_sft",
+        "train_judge_grpo",
+        "train_policy",
+    }
+    for (rule, job), path in logs.items():
+        log = pl.read_csv(workdir / path)
+        events = tensorboard_scalars(workdir / "tracking" / rule / job / "tensorboard")
+        columns = [
+            c
+            for c, dtype in log.schema.items()
+            if dtype.is_numeric() and c not in ("step", "trainer_step")
+        ]
+        assert columns and set(columns) <= set(events), (rule, job)
+        if rule == "train_policy":
+            assert "rewards/gold_score/mean" in events
+        for column in columns:
+            logged = {}
+            for step, value in zip(log["trainer_step"], log[column]):
+                if value is not None and not math.isnan(value):
+                    logged.setdefault(step, []).append(value)
+            shown = {}
+            for step, value in events[column]:
+                shown.setdefault(step, []).append(value)
+            assert set(shown) == set(logged), (rule, job, column)
+            for step, values in logged.items():
+                assert shown[step] == pytest.approx(values, rel=1e-5, nan_ok=True)
 
 
 def test_policy_scores_table_recomputed_from_score_files(run):
@@ -540,6 +606,28 @@ def test_hacking_onset_recomputed_from_the_scores(run):
         log = pl.read_csv(workdir / f"results/policies/{row['run']}/train_log.csv")
         kl = log.filter(pl.col("step") == last)["rewards/kl_to_initial/mean"][0]
         assert row["sqrt_kl_final"] == pytest.approx(math.sqrt(max(kl, 0.0)))
+        # The rollouts' view: the same rule over the gold's and the judge's scores of the
+        # training rollouts, step by step.
+        judge = next(
+            c
+            for c in (
+                "rewards/judge_expected_score/mean",
+                "rewards/judge_win_rate/mean",
+            )
+            if c in log.columns
+        )
+        steps = (
+            log.drop_nulls("rewards/gold_score/mean")
+            .group_by("step")
+            .mean()
+            .sort("step")
+        )
+        on_rollouts = hacking_onset(
+            dict(zip(steps["step"], steps["rewards/gold_score/mean"])),
+            dict(zip(steps["step"], steps[judge])),
+        )
+        assert row["rollout_onset_step"] == on_rollouts["onset_step"]
+        assert row["rollout_gold_peak_step"] == on_rollouts["gold_peak_step"]
     assert (workdir / "results/figures/overoptimization.png").read_bytes()[:8] == PNG
 
 
@@ -654,6 +742,14 @@ def test_killed_policy_training_resumes_without_repeating_steps(run):
         per_step
     )  # no step twice
     assert len(calls) == grpo["max_steps"] * grpo["per_device_train_batch_size"]
+    # The tracked run continued too: TensorBoard shows every step once (the killed attempt's
+    # steps after its resume point purged).
+    from tracker_records import tensorboard_scalars
+
+    events = tensorboard_scalars(workdir / f"tracking/train_policy/{name}/tensorboard")
+    assert [step for step, _ in events["reward"]] == list(
+        range(1, grpo["max_steps"] + 1)
+    )
 
 
 def test_rerun_of_a_killed_annotation_continues(run):

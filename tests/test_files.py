@@ -94,3 +94,13 @@ def test_progress_of_a_job_with_other_params_is_not_resumed(tmp_path, caplog):
     other.finish(["a"])
     assert read_jsonl(out) == [{"key": "a", "v": 2}]
     assert not other.progress.exists() and not other.job.exists()
+
+
+def test_a_log_cut_off_mid_line_by_a_kill_resumes_from_its_whole_rows(tmp_path):
+    from judgerl.training import truncate_jsonl_after
+
+    path = tmp_path / "judge_calls.rank1.jsonl"
+    rows = [{"step": s, "reward": 0.5} for s in (1, 1, 2, 3)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows) + '{"step": 3, "rew')
+    truncate_jsonl_after(path, 2)
+    assert read_jsonl(path) == rows[:3]

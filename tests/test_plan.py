@@ -84,8 +84,8 @@ def test_the_judge_is_on_a_policy_steps_critical_path():
     pairwise = plan.policy_job(cfg, "llama-vs-pw-r-qwen3-8b")
     nr = plan.policy_job(cfg, "llama-vs-nr-qwen3-8b")
     assert pointwise.step_seconds["judge"] > 0
-    # Both prefill 8192 prompts of ~1300 tokens (the NR judge's whole cost, 354 s on 4 GPUs);
-    # the reasoning judge also decodes ~1000 thinking tokens a call.
+    # Both prefill 8192 prompts of ~1300 tokens (the NR judge's whole cost, 44 s on 16 servers of
+    # 2 GPUs); the reasoning judge also decodes ~1000 thinking tokens a call.
     assert pointwise.step_seconds["judge"] > 2 * nr.step_seconds["judge"]
     # Eq. 4: 7 calls per rollout (G - 1), each with two responses in its prompt.
     assert pairwise.step_seconds["judge"] > 6 * pointwise.step_seconds["judge"]
@@ -97,6 +97,82 @@ def test_the_judge_is_on_a_policy_steps_critical_path():
     shorter = plan.policy_job(cfg, "llama-vs-r-qwen3-8b")
     decode = pointwise.step_seconds["judge"] - nr.step_seconds["judge"]
     assert shorter.step_seconds["judge"] < nr.step_seconds["judge"] + decode / 3
+
+
+def test_trainer_nodes_divide_a_policy_steps_training():
+    """FSDP over nodes x processes: twice the trainer's nodes, half the training seconds of a step
+    and half the sharded state per GPU; the job holds the added nodes, and its GPU-hours count
+    them (judge nodes as before)."""
+    cfg = load("paper")
+    four = plan.policy_job(cfg, "llama-vs-r-qwen3-4b")
+    cfg["launch"]["train_policy"]["nodes"] = 8
+    eight = plan.policy_job(cfg, "llama-vs-r-qwen3-4b")
+    assert eight.step_seconds["train"] == pytest.approx(four.step_seconds["train"] / 2)
+    state = "weights+grads+adam (FSDP shard)"
+    assert eight.memory[state] == pytest.approx(four.memory[state] / 2)
+    # the judge's servers and the rollouts each process generates: the judge unchanged, the
+    # rollout generation no longer (half the rollouts per process)
+    assert eight.step_seconds["judge"] == pytest.approx(four.step_seconds["judge"])
+    assert eight.step_seconds["generate"] < four.step_seconds["generate"]
+    assert (four.nodes, four.gpus) == (4 + 4, 8 * 8)
+    assert (eight.nodes, eight.gpus) == (8 + 4, 12 * 8)
+    assert eight.gpu_hours == pytest.approx(eight.wall_hours * 96)
+
+
+def test_a_judge_on_nodes_of_its_own_gets_their_gpus_and_servers():
+    """judge_server.nodes M: M nodes of gpus / tensor_parallel_size servers each, the calls of a
+    step spread over them all; the job holds trainer + judge nodes. With nodes 0 one server
+    beside the trainer on its node."""
+    cfg = load("paper")
+    server = cfg["launch"]["train_policy"]["judge_server"]
+    assert (server["nodes"], server["gpus"], server["tensor_parallel_size"]) == (
+        4,
+        8,
+        2,
+    )
+    engine, servers, _, _ = plan.judge_engines(cfg, "r-qwen3-8b")
+    assert (servers, engine.tensor_parallel) == (16, 2)
+    four = plan.policy_job(cfg, "llama-vs-r-qwen3-8b")
+    server["nodes"] = 2
+    two = plan.policy_job(cfg, "llama-vs-r-qwen3-8b")
+    assert plan.judge_engines(cfg, "r-qwen3-8b")[1] == 8
+    assert two.step_seconds["judge"] == pytest.approx(2 * four.step_seconds["judge"])
+    assert two.step_seconds["train"] == four.step_seconds["train"]
+    assert (two.nodes, two.gpus) == (4 + 2, 6 * 8)
+    assert two.record()["nodes"] == 6
+    # The judge beside a one-node trainer: one server on its GPUs, one node of their sum.
+    cfg["launch"]["train_policy"].update(nodes=1, processes=4)
+    server.update(nodes=0, gpus=4, tensor_parallel_size=4)
+    beside = plan.policy_job(cfg, "llama-vs-r-qwen3-8b")
+    assert plan.judge_engines(cfg, "r-qwen3-8b")[1] == 1
+    assert (beside.nodes, beside.gpus) == (1, 8)
+    # A layout asking more GPUs of a node than it has is named.
+    server.update(gpus=8, tensor_parallel_size=2)
+    cfg["launch"]["train_policy"]["processes"] = 8
+    crowded = plan.policy_job(cfg, "llama-vs-r-qwen3-8b")
+    assert any(
+        "layout: launch.train_policy asks 16 GPUs of each node" in p
+        for p in plan.problems(crowded)
+    )
+
+
+def test_a_colocated_vllm_that_would_not_start_is_named():
+    """TRL gives its colocated vLLM max_num_seqs = the rollouts a process generates at once, and
+    sets max_num_batched_tokens 4096, below which vLLM will not start: the paper's judge GRPO
+    batch (16,384 rollouts a step) on one trainer process is named; on 4 x 8 it is 512."""
+    cfg = load("paper")
+    job = plan.judge_grpo_job(cfg, "r-qwen3-8b")
+    assert job.rollout_engine["max_batch"] == 16384 // 32
+    assert not [p for p in plan.problems(job) if p.startswith("vLLM")]
+    cfg["launch"]["train_judge_grpo"].update(nodes=1, processes=1)
+    job = plan.judge_grpo_job(cfg, "r-qwen3-8b")
+    assert job.rollout_engine["max_batch"] == 16384
+    assert any(
+        p.startswith(
+            "vLLM: TRL would start the colocated engine with max_num_seqs 16384"
+        )
+        for p in plan.problems(job)
+    )
 
 
 def test_the_paper_compute_figures_are_reproduced_within_1_5x():

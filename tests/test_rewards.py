@@ -372,3 +372,53 @@ def test_kl_reference_goes_to_the_process_device_not_the_policys(tiny_model_dir)
     kl.attach(policy, torch.device("meta"))  # stands for cuda:<local rank>
     assert {p.device.type for p in reference.parameters()} == {"meta"}
     assert {p.device.type for p in policy.parameters()} == {"cpu"}
+
+
+def test_the_gold_scores_the_training_rollouts_of_every_nth_step(tmp_path):
+    """The known gold on a sample of the rollouts of every N-th step (the first included): its
+    scores are the gold's own (known_gold by hand), None for the rollouts it left out, and it
+    scores nothing on the other steps."""
+    from judgerl.engines import make_engine
+    from judgerl.prompts import REASONING
+    from judgerl.rewards import GoldOnRollouts
+
+    engine = make_engine(None, {}, {"kind": "known", "length": [8, 24]})
+    settings = JudgeSettings(REASONING, Sampling(max_tokens=96))
+    gold = GoldOnRollouts(engine, settings, every=3, sample=0.5, seed=7)
+    instruction = ["Describe solar panels and their efficiency."] * 4
+    texts = [
+        "Solar panels turn sunlight into power; their efficiency is about twenty percent.",
+        "no",
+        "Solar solar solar solar solar solar solar solar solar solar.",
+        "Panels are efficient at noon, when the light is strongest.",
+    ]
+    completions = [[{"role": "assistant", "content": t}] for t in texts]
+    metrics = {}
+
+    def at(step):
+        class Step:
+            global_step = step - 1  # rewards are computed for the step about to run
+
+        return gold(
+            prompts=[None] * 4,
+            completions=completions,
+            instruction=instruction,
+            trainer_state=Step(),
+            log_metric=metrics.__setitem__,
+        )
+
+    first = at(1)
+    scored = [k for k, v in enumerate(first) if v is not None]
+    assert len(scored) == 2 and gold.picks(1, 4) == scored
+    for k in scored:
+        assert first[k] == engine.check(instruction[k], texts[k]).score
+    assert metrics == {"gold/invalid": 0.0, "gold/scored": 2.0}
+    assert at(2) == [None] * 4 and at(3) == [None] * 4  # not a scored step
+    assert sum(v is not None for v in at(4)) == 2 and gold.calls == 4
+    every = GoldOnRollouts(engine, settings, every=1, sample=1.0)
+    assert None not in every(
+        prompts=[None] * 4,
+        completions=completions,
+        instruction=instruction,
+        trainer_state=State(),
+    )

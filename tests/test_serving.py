@@ -203,3 +203,84 @@ def test_an_http_endpoint_is_checked_before_use(monkeypatch):
         EngineError, match="api_key_env names GOLD_KEY, which is not set"
     ):
         serving.check_endpoint(url, "gold.backend", "GOLD_KEY")
+
+
+def test_the_reward_spreads_over_servers_and_leaves_a_dead_one(tmp_path, tiny_engine):
+    """Two servers of the judge: calls alternate between them; once one is stopped, its calls go
+    to the other, with the same verdicts; with none left, the error names both."""
+    servers = []
+    for i in range(2):
+        port = serving.free_port()
+        servers.append(
+            serving.JudgeServer(
+                [sys.executable, str(FAKE), str(port), "0"],
+                port,
+                tmp_path / f"server{i}.log",
+                poll_s=0.1,
+            ).start()
+        )
+    try:
+        urls = [s.base_url for s in servers]
+        engine = serving.ServedJudgeEngine(
+            urls, tiny_engine.tokenizer, max_concurrency=4, max_retries=1
+        )
+        settings = JudgeSettings(REASONING, Sampling(max_tokens=32))
+        verdicts = judge_pointwise(engine, ["Q?"] * 8, ["A."] * 8, settings)
+        assert [v["score"] for v in verdicts] == [7] * 8
+        first = dict(engine.requests)
+        assert all(n > 0 for n in first.values()) and sum(first.values()) >= 8
+        servers[0].stop()
+        verdicts = judge_pointwise(engine, ["Q?"] * 8, ["A."] * 8, settings)
+        assert [v["score"] for v in verdicts] == [7] * 8
+        dead, alive = engine.urls
+        assert engine.alive == [alive]
+        assert engine.requests[dead] == first[dead]  # none answered after the stop
+        servers[1].stop()
+        with pytest.raises(EngineError, match="no judge server answers") as error:
+            judge_pointwise(engine, ["Q?"], ["A."], settings)
+        assert all(url in str(error.value) for url in engine.urls)
+    finally:
+        for s in servers:
+            s.stop()
+
+
+def test_a_served_judge_that_is_not_its_model_fails_the_check(tmp_path, tiny_engine):
+    """The check before RL: the server here answers every item with a 7 (0.9) or a 3 (0.1), as
+    no copy of the tiny judge does; the check fails naming the server and the items. Against a
+    model in process that reads the same distribution, it passes."""
+    from judgerl.prompts import POINTWISE
+
+    settings = JudgeSettings(REASONING, Sampling(max_tokens=32))
+    conversations = serving.check_conversations(
+        ["Capital of France?", "2 + 2?", "Name a colour."],
+        POINTWISE,
+        REASONING,
+        "study",
+    )
+    assert len(conversations) == 3
+    assert "I don't know." in conversations[0][-1]["content"]
+    port = serving.free_port()
+    with serving.JudgeServer(
+        [sys.executable, str(FAKE), str(port), "0"],
+        port,
+        tmp_path / "s.log",
+        poll_s=0.1,
+    ) as server:
+        served = serving.ServedJudgeEngine(server.urls, tiny_engine.tokenizer)
+        with pytest.raises(EngineError, match=r"disagrees.*item 0") as error:
+            serving.check_served_judge(
+                served, tiny_engine, conversations, settings, POINTWISE
+            )
+        assert f"127.0.0.1:{port}" in str(error.value)
+
+        class SameModel:  # reads what the served model reads: 0.9 / 0.1
+            def score_probs(self, conversations, mode, reasonings, fmt):
+                return [
+                    [0.1 if x == 3 else 0.9 if x == 7 else 0.0 for x in range(10)]
+                    for _ in conversations
+                ]
+
+        gaps = serving.check_served_judge(
+            served, SameModel(), conversations, settings, POINTWISE
+        )
+        assert max(gaps) < 1e-3  # the server rounds its logprobs

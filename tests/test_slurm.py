@@ -1,7 +1,9 @@
 """The cluster path: part of the default workflow through Snakemake's SLURM executor, on a real
 one-node SLURM cluster (.ci/slurm-up.sh starts it; CI sets SLURM_TEST=1 and then requires it)."""
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -172,3 +174,192 @@ def test_a_training_killed_at_its_time_limit_resumes_from_its_checkpoint(cluster
 
     history = pl.read_csv(cluster_run / target / "train_log.csv")
     assert history["step"].max() == STEPS
+
+
+def edit_config(workdir, edit) -> dict:
+    import yaml
+
+    path = workdir / "config.yaml"
+    cfg = yaml.safe_load(path.read_text())
+    edit(cfg)
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return cfg
+
+
+POLICY_RUN = "smollm2-vs-nr-135m"
+POLICY_STEPS = 16
+
+
+def test_a_policy_on_two_processes_killed_at_its_time_limit_resumes_from_its_last_resume_point(
+    cluster_run,
+):
+    """A policy run of two trainer processes with resume points by the clock (every 15 s) and
+    no export before its last step: the scheduler kills it at its 1-minute limit, between two
+    resume points; the rerun continues from the last one. Every judge call of every step and
+    rank is in judge_calls.jsonl exactly once, every line whole JSON, and the count the job
+    logs is over both ranks."""
+    import polars as pl
+
+    from judgerl.training import last_checkpoint
+
+    def edit(cfg):
+        cfg["training"]["policy_grpo"].update(
+            max_steps=POLICY_STEPS, save_steps=POLICY_STEPS
+        )
+        cfg["launch"] = {
+            "train_policy": {
+                "processes": 2,
+                "mixed_precision": "no",
+                "resume_minutes": 0.25,
+            }
+        }
+        cfg["tracking"] = {"report_to": ["tensorboard", "wandb"], "dir": "tracking"}
+
+    cfg = edit_config(cluster_run, edit)
+    grpo = cfg["training"]["policy_grpo"]
+    target = f"results/policies/{POLICY_RUN}/train_log.csv"
+    work = cluster_run / f"results/policies/{POLICY_RUN}/.work/trainer"
+    killed = slurm_snakemake(
+        cluster_run, target, "--set-resources", "train_policy:runtime=1"
+    )
+    assert killed.returncode != 0
+    assert [s for _, rule, s in our_jobs(cluster_run) if rule == "train_policy"] == [
+        "TIMEOUT"
+    ], killed.stderr[-3000:]
+    assert not (cluster_run / target).exists()
+    last = last_checkpoint(work)
+    assert last is not None, list(work.iterdir()) if work.exists() else "no trainer dir"
+    step = int(Path(last).name.split("-")[1])  # TRL updates: one per step here
+    assert 0 < step < POLICY_STEPS
+
+    resumed = slurm_snakemake(cluster_run, target, "--rerun-incomplete")
+    assert resumed.returncode == 0, (
+        f"{resumed.stdout[-4000:]}\n{resumed.stderr[-4000:]}"
+    )
+    log = (cluster_run / f"logs/train_policy/{POLICY_RUN}.log").read_text()
+    assert (
+        f"resuming from results/policies/{POLICY_RUN}/.work/trainer/checkpoint-{step}"
+        in log
+    )
+    history = pl.read_csv(cluster_run / target).filter(pl.col("reward").is_not_null())
+    assert history["step"].to_list() == list(range(1, POLICY_STEPS + 1))
+    path = cluster_run / f"results/policies/{POLICY_RUN}/judge_calls.jsonl"
+    lines = path.read_text().splitlines()
+    calls = [json.loads(line) for line in lines]  # every line whole JSON
+    rollouts = 2 * grpo["per_device_train_batch_size"]  # per step, both ranks
+    per_step = {
+        s: sum(c["step"] == s for c in calls) for s in range(1, POLICY_STEPS + 1)
+    }
+    assert set(per_step.values()) == {rollouts}, per_step  # none missing, none twice
+    assert len(calls) == POLICY_STEPS * rollouts
+    assert f"{POLICY_STEPS * rollouts} judge calls logged by 2 process(es)" in log
+    # One tracked run per backend, continued by the resumed attempt: every step once, with the
+    # values of the train log (W&B's rewind and TensorBoard's purge drop the killed attempt's
+    # steps after its resume point).
+    from tracker_records import tensorboard_scalars, wandb_run
+
+    folder = cluster_run / f"tracking/train_policy/{POLICY_RUN}"
+    rewards = dict(zip(history["trainer_step"], history["reward"]))
+    tb = tensorboard_scalars(folder / "tensorboard")["reward"]
+    assert [step for step, _ in tb] == list(range(1, POLICY_STEPS + 1))  # none twice
+    assert dict(tb) == pytest.approx(rewards)
+    ids, steps = wandb_run(folder)
+    assert len(ids) == 1 and sorted(steps) == list(range(1, POLICY_STEPS + 1))
+    assert {s: h["reward"] for s, h in steps.items()} == pytest.approx(rewards)
+
+
+def test_two_machines_train_over_gloo_against_two_served_judges(cluster_run):
+    """The multi-node layout on the one-node cluster, two srun tasks standing in for two nodes:
+    a judge SFT step on two machines of one process each (FSDP over gloo), then a policy GRPO step
+    on two machines whose reward comes from two vLLM CPU servers on two more "nodes". Each
+    process logs its shard, both servers answer requests, and the gathered judge reloads."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    fsdp = str(Path(__file__).resolve().parents[1] / "configs/accelerate/fsdp.yaml")
+
+    def edit(cfg):
+        cfg["training"]["judge_sft"].update(max_steps=1, save_steps=1)
+        cfg["training"]["policy_grpo"].update(max_steps=1, save_steps=1)
+        cfg["launch"] = {
+            "train_judge_sft": {
+                "nodes": 2,
+                "processes": 1,
+                "accelerate_config": fsdp,
+                "mixed_precision": "no",
+            },
+            "train_policy": {
+                "nodes": 2,
+                "processes": 1,
+                "mixed_precision": "no",
+                "judge_server": {
+                    "nodes": 2,
+                    "gpus": 0,
+                    "max_model_len": 2048,
+                    "env": {"VLLM_CPU_KVCACHE_SPACE": 1},
+                    "extra_args": ["--enforce-eager"],
+                },
+            },
+        }
+
+    cfg = edit_config(cluster_run, edit)
+    judge = "results/judges/nr-135m/sft"
+    target = f"results/policies/{POLICY_RUN}/train_log.csv"
+    # The one node stands in for two (SFT) and four (policy) nodes: one node, one task each.
+    done = slurm_snakemake(
+        cluster_run,
+        target,
+        "--set-resources",
+        "train_judge_sft:nodes=1",
+        "train_policy:nodes=1",
+        "train_policy:tasks=2",
+    )
+    assert done.returncode == 0, f"{done.stdout[-4000:]}\n{done.stderr[-6000:]}"
+    states = {rule: s for _, rule, s in our_jobs(cluster_run)}
+    assert states["train_judge_sft"] == states["train_policy"] == "COMPLETED"
+
+    sft_log = (cluster_run / "logs/train_judge_sft/nr-135m.log").read_text()
+    host = socket_host()  # both machines on the one host
+    assert f"launching 2 x 1 trainer processes on {host},{host}" in sft_log
+    shards = sorted(set(re.findall(r"process (\d) of (\d) holds", sft_log)))
+    assert shards == [("0", "2"), ("1", "2")], sft_log[-3000:]
+    reloaded = AutoModelForCausalLM.from_pretrained(
+        cluster_run / judge, dtype=torch.float32
+    )
+    start = AutoModelForCausalLM.from_pretrained(
+        cluster_run / "results/models/smollm2-135m", dtype=torch.float32
+    )
+    before, after = start.state_dict(), reloaded.state_dict()
+    assert set(before) == set(after)
+    assert any(not torch.equal(before[k], after[k]) for k in before)  # it trained
+
+    policy_log = (cluster_run / f"logs/train_policy/{POLICY_RUN}.log").read_text()
+    assert (
+        "judge server ready at" in policy_log and "judge server stopped" in policy_log
+    )
+    answered = re.findall(r"judge requests answered per server: (\{.*\})", policy_log)
+    assert len(answered) == 2  # one line per trainer process
+    totals: dict = {}
+    for line in answered:
+        for url, n in json.loads(line).items():
+            totals[url] = totals.get(url, 0) + n
+    assert len(totals) == 2 and all(n > 0 for n in totals.values()), totals
+    server_log = (
+        cluster_run / f"logs/train_policy/{POLICY_RUN}.judge_server.log"
+    ).read_text()
+    for task in ("0", "1"):  # srun --label: each server's own lines
+        assert re.search(rf"^{task}: .*POST /v1/completions", server_log, re.M), task
+    grpo = cfg["training"]["policy_grpo"]
+    calls = [
+        json.loads(line)
+        for line in (cluster_run / f"results/policies/{POLICY_RUN}/judge_calls.jsonl")
+        .read_text()
+        .splitlines()
+    ]
+    assert len(calls) == 2 * grpo["per_device_train_batch_size"]
+
+
+def socket_host() -> str:
+    import socket
+
+    return socket.gethostname().split(".")[0]

@@ -10,6 +10,7 @@ import yaml
 
 from judgerl import config as study_config
 from judgerl import training
+from judgerl.layout import Layout
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,7 +44,8 @@ def test_every_config_builds_its_grpo_config(tiny_model_dir, tmp_path, name, sec
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     cfg = load(name)
     args = copy.deepcopy(cfg["training"][section])
-    processes = cfg.get("launch", {}).get(PROCESSES[section], {}).get("processes", 1)
+    # every trainer process of every node (the paper's: 4 nodes x 8)
+    processes = Layout.of(cfg.get("launch", {}).get(PROCESSES[section])).world_size
     trl = grpo_batch.trl_args(args, processes)
     prompts = [[{"role": "user", "content": "word " * n}] for n in (5, 300)]
     extra = training.colocated_vllm_args(trl, tokenizer, prompts)
@@ -229,3 +231,99 @@ def test_the_paper_grpo_learning_rate_stays_constant():
     cfg = load("paper")
     for section in ("judge_grpo", "policy_grpo"):
         assert cfg["training"][section]["lr_scheduler_type"] == "constant"
+
+
+def _colocated_engines(cfg: dict, launch: dict):
+    """Each of a config's colocated vLLM engines as the trainers build them (trl_args for the
+    layout's world size, then colocated_vllm_args) and as make plan counts them (its job's
+    rollout engine): (job name, GRPOConfig arguments, planned job)."""
+    from judgerl import grpo_batch, plan
+
+    cfg = {**cfg, "launch": launch}
+    sections = {"train_judge_grpo": "judge_grpo", "train_policy": "policy_grpo"}
+    for job in plan.jobs(cfg):
+        if job.rule not in sections:
+            continue
+        section = sections[job.rule]
+        override = (
+            cfg["policy_runs"][job.subject]
+            if job.rule == "train_policy"
+            else cfg["judges"][job.subject]
+        ).get("grpo", {})
+        world = Layout.of(launch[job.rule]).world_size
+        trl = grpo_batch.trl_args({**cfg["training"][section], **override}, world)
+        yield job.name, trl, job
+
+
+def test_the_paper_colocated_vllm_has_room_for_its_kv_cache(tiny_model_dir, tmp_path):
+    """Defect 4. TRL starts its colocated vLLM with max_num_seqs = the rollouts a process
+    generates at once (trl/trainer/grpo_trainer.py:1124), and vLLM's start-up profile samples
+    that many rows of full-vocabulary fp32 logits inside its share of the GPU, ahead of the KV
+    cache. At paper scale, built as the trainers build it: the max_num_seqs that make plan counts
+    is the one TRL passes (read off the built GRPOConfig), vLLM accepts it, sleep mode is off, and
+    the plan's KV budget is positive, holds the sequences the plan decodes at once, and is more
+    than the profile takes. On one node (the paper config's old 4 + 4 GPUs) the profile took
+    3.2 GB of the 3.6 GB left beside the weights of an 8B policy."""
+    from transformers import AutoTokenizer
+    from trl import GRPOConfig
+
+    from judgerl import plan
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    prompts = [[{"role": "user", "content": "word " * 20}]]
+    cfg = load("paper")
+    checked = 0
+    for name, trl, job in _colocated_engines(cfg, cfg["launch"]):
+        extra = training.colocated_vllm_args(trl, tokenizer, prompts)
+        assert extra["vllm_enable_sleep_mode"] is False, name
+        config = GRPOConfig(**training.trainer_args(tmp_path, 0, **trl), **extra)
+        assert config.vllm_mode == "colocate" and not config.vllm_enable_sleep_mode
+        passed = (
+            config.per_device_train_batch_size
+            * config.vllm_tensor_parallel_size
+            * config.steps_per_generation
+        )
+        engine = job.rollout_engine
+        assert engine["vllm"] and training.colocated_max_num_seqs(trl) == passed, name
+        assert (
+            engine["max_batch"] == passed <= training.COLOCATED_MAX_NUM_BATCHED_TOKENS
+        )
+        arch = cfg["models"][
+            cfg["judges"][job.subject]["base"]
+            if job.rule == "train_judge_grpo"
+            else cfg["policy_runs"][job.subject]["policy"]
+        ]["architecture"]
+        profile = job.memory["vllm start-up profile"]
+        assert profile == plan.PROFILE_COPIES * 4 * passed * arch["vocab"], name
+        budget, concurrency = engine["kv_budget"], engine["concurrency"]
+        assert budget >= concurrency * engine["kv_per_sequence"] > 0, name
+        assert budget > profile, (name, budget / 1e9, profile / 1e9)
+        assert job.fits, (name, job.problems)
+        checked += 1
+    assert checked == 8 + 35  # every judge GRPO and policy run
+    # The same check on the layout the paper config had: the policy trainer on 4 GPUs of one
+    # node, its judge on the other 4 (max_num_seqs 2048).
+    one_node = copy.deepcopy(cfg["launch"])
+    one_node["train_policy"].update(nodes=1, processes=4)
+    one_node["train_policy"]["judge_server"].update(
+        nodes=0, gpus=4, tensor_parallel_size=4
+    )
+    jobs = {name: job for name, _, job in _colocated_engines(cfg, one_node)}
+    llama = jobs["train_policy:llama-vs-r-qwen3-4b"]
+    assert llama.rollout_engine["max_batch"] == 2048
+    assert llama.rollout_engine["kv_budget"] < llama.memory["vllm start-up profile"]
+
+
+def test_colocated_vllm_that_vllm_would_refuse_stops_before_the_trainer(tiny_model_dir):
+    """max_num_seqs above the 4096 batched tokens that TRL sets: vLLM would not start."""
+    from transformers import AutoTokenizer
+
+    from judgerl import grpo_batch
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    trl = grpo_batch.trl_args(load("paper")["training"]["judge_grpo"], processes=2)
+    assert training.colocated_max_num_seqs(trl) == 8192
+    with pytest.raises(
+        ValueError, match=r"max_num_seqs 8192 .*\(launch\.<rule>\.nodes"
+    ):
+        training.colocated_vllm_args(trl, tokenizer, ["a prompt"])

@@ -10,6 +10,7 @@ is checked by the arguments TRL is given (test_training_args.py), and runs on GP
 import importlib.util
 import json
 import os
+import re
 import shutil
 
 import pytest
@@ -287,6 +288,13 @@ def test_a_policy_trains_against_a_served_judge(dag, tiny_model_dir, tmp_path):
         "judge server ready at http://127.0.0.1:" in log
         and "judge server stopped" in log
     )
+    # The check before RL: the served judge's verdicts on fixed items match its model's in
+    # process (transformers) after the same thinking.
+    assert re.search(
+        r"served judge at http://127\.0\.0\.1:\d+/v1 agrees with the judge in process: "
+        r"total variation at most 0\.\d+ over 4 items",
+        log,
+    ), log[-3000:]
     server_log = (workdir / f"logs/train_policy/{run}.judge_server.log").read_text()
     assert server_log.count("POST /v1/completions") >= 2
     calls = read_jsonl(workdir / f"results/policies/{run}/judge_calls.jsonl")

@@ -436,9 +436,8 @@ def test_paper_config_lists_every_artifact(dag, workflow):
         "prepare_model" in counts and counts["prepare_model"] == 7
     )  # gpt-oss is served, not loaded
     policy = next(b for b in blocks if "rule train_policy:" in b)
-    assert re.search(
-        r"resources: .*gpu=8", policy
-    )  # 4 trainer GPUs + 4 for the judge server
+    # 4 nodes of trainer and 4 of judge servers, 8 GPUs each (test_paper_slurm_requests)
+    assert re.search(r"resources: .*nodes=8.*gres=gpu:8", policy)
     gold = next(b for b in blocks if "rule annotate_gold:" in b)
     assert not re.search(r"gpu=[1-9]", gold)
     # Arena-Hard-V2: arena-hard-auto's files fetched once; the table runs and their initial
@@ -492,11 +491,24 @@ def test_gpu_resource_becomes_the_sbatch_gpus_flag():
     assert set_gres_string(Job()).strip() == ""
 
 
-def test_paper_slurm_requests(dag, workflow):
-    """What each paper-scale job asks SLURM for: trainers one 8-GPU node, GPU jobs the profile's
-    GPU type, and the clients of HTTP models (the gold judge, GPT-4.1) no GPU at all."""
-    from snakemake_executor_plugin_slurm.utils import set_gres_string
+class PlannedJob:
+    """A dry run's job as the SLURM plugin reads one: resources by key and by attribute."""
 
+    class Resources(dict):
+        __getattr__ = dict.get
+
+    def __init__(self, block: str):
+        self.rule = re.search(r"rule (\S+):", block).group(1)
+        found = re.search(r"resources: (.*)", block)
+        pairs = dict(kv.split("=", 1) for kv in found.group(1).split(", "))
+        self.resources = self.Resources(
+            {k: int(v) if v.isdigit() else v for k, v in pairs.items()}
+        )
+        threads = re.search(r"threads: (\d+)", block)
+        self.threads = int(threads.group(1)) if threads else 1
+
+
+def paper_slurm_jobs(dag, workflow) -> dict:
     out = dag.snakemake(
         workflow,
         "--configfile",
@@ -509,31 +521,63 @@ def test_paper_slurm_requests(dag, workflow):
         "--cores",
         "64",
     ).stdout
-    requests = {}
-    for block in dag.blocks(out):
-        rule = re.search(r"rule (\S+):", block).group(1)
-        found = re.search(r"resources: (.*)", block)
-        if found:
-            requests[rule] = dict(kv.split("=", 1) for kv in found.group(1).split(", "))
-    for rule in ("train_judge_sft", "train_judge_grpo", "train_policy"):
-        assert requests[rule]["gpu"] == "8" and requests[rule]["nodes"] == "1", rule
-        assert requests[rule]["gpu_model"] == "a100", rule
-    policy = next(b for b in dag.blocks(out) if "rule train_policy:" in b)
-    assert re.search(r"threads: 32", policy)
+    return {job.rule: job for job in map(PlannedJob, dag.blocks(out))}
+
+
+def sbatch_call(job) -> str:
+    """The sbatch command line that the pinned SLURM plugin builds for `job`."""
+    from snakemake_executor_plugin_slurm.submit_string import get_submit_command
+    from snakemake_executor_plugin_slurm.utils import set_gres_string
+
+    params = {
+        "run_uuid": "uuid",
+        "slurm_logfile": "log",
+        "comment_str": job.rule,
+        "account": "-A site",
+        "partition": "-p gpu",
+        "workdir": "/work",
+    }
+    return get_submit_command(job, params) + set_gres_string(job)
+
+
+def test_paper_slurm_requests(dag, workflow):
+    """What each paper-scale job asks SLURM for, as the pinned plugin's own sbatch call: judge
+    SFT one 8-GPU node; judge GRPO 4 nodes and policy GRPO 8 (4 training, 4 serving the judge),
+    8 GPUs and one task per node, which the script's srun steps use (no task per GPU: users of
+    the plugin saw a server start once per GPU); GPU jobs the profile's GPU type; and the clients
+    of HTTP models (the gold judge, GPT-4.1) no GPU at all. The tests' plugin (2.6.0) and the
+    cluster environment's (2.8.0) build the same flags for these jobs."""
+    jobs = paper_slurm_jobs(dag, workflow)
+    sft = sbatch_call(jobs["train_judge_sft"])
+    assert "--nodes=1" in sft.split() and sft.endswith("--gpus=a100:8")
+    for rule, nodes in (("train_judge_grpo", 4), ("train_policy", 8)):
+        call = sbatch_call(jobs[rule])
+        flags = call.split()
+        for flag in (
+            f"--nodes={nodes}",
+            f"--ntasks={nodes}",
+            "--gres=gpu:a100:8",
+            "--cpus-per-task=32",
+        ):
+            assert flag in flags, (rule, flag, call)
+        assert "--gpus" not in call and "--ntasks-per-gpu" not in call, call
+        # the plugin's job step runs the script itself (not inside `srun -n1`) for `mpi` jobs
+        assert "mpi" in jobs[rule].resources
     from judgerl.serving import SERVED_BACKENDS
 
     # The gold judge's and GPT-4.1's clients, and the baseline read from arena-hard's files.
     http_clients = [
-        *(r for users in SERVED_BACKENDS.values() for r in users),
+        *(
+            r
+            for users in SERVED_BACKENDS.values()
+            for r in users
+            if r != "train_policy"
+        ),
         "generate_arena_baseline",
     ]
     for rule in http_clients:
-        assert requests[rule]["gpu"] == "0", rule
-
-    class Job:
-        resources = {"gpu": 8, "gpu_model": "a100"}
-
-    assert set_gres_string(Job()).strip() == "--gpus=a100:8"
+        assert jobs[rule].resources["gpu"] == 0, rule
+        assert "--gpus" not in sbatch_call(jobs[rule])
 
 
 def test_every_resource_and_profile_entry_names_a_rule(dag, workflow):

@@ -19,6 +19,7 @@ from judgerl.judging import (
     judge_pointwise,
     keep_matching,
 )
+from judgerl.progress import Progress
 
 
 def main(snakemake):
@@ -99,17 +100,16 @@ def main(snakemake):
             model_dir, gold["spec"], gold["backend"], seed=snakemake.params.seed
         )
         settings = JudgeSettings.of(gold)
+        meter = Progress(
+            "annotated", len(items), done=len(items) - len(todo), logger=log
+        )
         for start in range(0, len(todo), CHUNK):
             chunk = todo[start : start + CHUNK]
             progress.add(
                 {**item, **verdict}
                 for item, verdict in zip(chunk, annotate(engine, settings, chunk))
             )
-            log.info(
-                "annotated %d / %d",
-                len(items) - len(todo) + start + len(chunk),
-                len(items),
-            )
+            meter.advance(len(chunk))
     invalid = sum(not progress.rows[item["key"]]["valid"] for item in items)
     log.info(
         "%d annotations, %d invalid (%.1f%%)",

@@ -22,7 +22,12 @@ from judgerl.judging import (
     judge_examples,
     judge_pointwise,
 )
+from judgerl.progress import Progress
 from judgerl.prompts import FORMATS
+
+# Examples per judge call: several rounds of an engine's concurrent batch, so little is lost at a
+# chunk's tail; progress is logged between them.
+CHUNK = 1024
 
 
 def main(snakemake):
@@ -40,7 +45,21 @@ def main(snakemake):
         seed=snakemake.params.seed,
     )
     settings = JudgeSettings.of(inference)
-    verdicts = judge_examples(engine, test, settings, fmt)
+
+    def chunked(judge, n: int, what: str) -> list:
+        """judge(start, stop) over items start:stop, CHUNK at a time, with progress."""
+        meter, out = Progress(what, n, logger=log), []
+        for start in range(0, n, CHUNK):
+            stop = min(start + CHUNK, n)
+            out += judge(start, stop)
+            meter.advance(stop - start)
+        return out
+
+    verdicts = chunked(
+        lambda a, b: judge_examples(engine, test[a:b], settings, fmt),
+        len(test),
+        "judged test examples",
+    )
 
     rows = [
         {"key": e["key"], "id": e["id"], "gold_label": e["label"], **v}
@@ -76,8 +95,17 @@ def main(snakemake):
             [text for _, _, text in items],
             [e["responses"][0] for e, _, _ in items],
         )
-        games = judge_both_orders(
-            engine, instructions, keys, real, settings, rubric_list
+        games = chunked(
+            lambda a, b: judge_both_orders(
+                engine,
+                instructions[a:b],
+                keys[a:b],
+                real[a:b],
+                settings,
+                rubric_list[a:b] if rubric_list else None,
+            ),
+            len(items),
+            "master-key probes",
         )
         for (e, name, _), (key_first, key_second) in zip(items, games):
             for order, verdict, key_position in (
@@ -96,8 +124,16 @@ def main(snakemake):
                     }
                 )
     else:
-        out = judge_pointwise(
-            engine, instructions, [text for _, _, text in items], settings, rubric_list
+        out = chunked(
+            lambda a, b: judge_pointwise(
+                engine,
+                instructions[a:b],
+                [text for _, _, text in items[a:b]],
+                settings,
+                rubric_list[a:b] if rubric_list else None,
+            ),
+            len(items),
+            "master-key probes",
         )
         for (e, name, _), verdict in zip(items, out):
             records.append(

@@ -7,6 +7,7 @@ import logging
 
 from judgerl import files, runtime
 from judgerl.engines import Sampling, make_engine
+from judgerl.progress import Progress
 
 CHUNK = 256  # prompts per call: whole batches for vLLM, progress kept between them
 
@@ -19,12 +20,20 @@ def main(snakemake):
     sampling = Sampling.from_config(snakemake.params.sampling)
     # An API baseline (GPT-4o) has no checkpoint: its backend names the model.
     checkpoints = snakemake.input.checkpoints or [None] * len(snakemake.output.answers)
-    for checkpoint, output in zip(checkpoints, snakemake.output.answers, strict=True):
-        # Answers are kept as they finish: a rerun of a killed job (hundreds of API calls for the
-        # baseline, a checkpoint's whole test split) answers only what is left.
-        progress = files.ResumableJsonl(
-            output, key="id", job=runtime.job_record(snakemake)
-        )
+    # Answers are kept as they finish: a rerun of a killed job (hundreds of API calls for the
+    # baseline, a checkpoint's whole test split) answers only what is left.
+    job = runtime.job_record(snakemake)
+    kept = [
+        files.ResumableJsonl(output, key="id", job=job)
+        for output in snakemake.output.answers
+    ]
+    meter = Progress(
+        "answered",
+        len(prompts) * len(kept),
+        done=sum(progress.done(p["id"]) for progress in kept for p in prompts),
+        logger=log,
+    )
+    for checkpoint, progress in zip(checkpoints, kept, strict=True):
         todo = [p for p in prompts if not progress.done(p["id"])]
         log.info(
             "%s: %d prompts, %d already answered",
@@ -55,6 +64,7 @@ def main(snakemake):
                     }
                     for p, c in zip(chunk, completions)
                 )
+                meter.advance(len(chunk))
             del engine
             gc.collect()
         rows = progress.finish([p["id"] for p in prompts])

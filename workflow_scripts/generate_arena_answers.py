@@ -11,6 +11,10 @@ import logging
 
 from judgerl import arena, files, runtime
 from judgerl.engines import Sampling, make_engine
+from judgerl.progress import Progress
+
+# Questions per call, as generate_answers: whole batches for vLLM, progress kept between them.
+CHUNK = 256
 
 
 def main(snakemake):
@@ -24,31 +28,40 @@ def main(snakemake):
         snakemake.output.answers, key="uid", job=runtime.job_record(snakemake)
     )
 
-    def answer(name, model_path, spec, sampling, todo):
+    def answer(name, model_path, spec, sampling, todo, meter):
         if not todo:
             return
         engine = make_engine(
             model_path, spec, snakemake.params.backend, seed=snakemake.params.seed
         )
-        completions = engine.complete(
-            [[{"role": "user", "content": q["prompt"]}] for q in todo],
-            Sampling.from_config(sampling),
-        )
-        progress.add(
-            arena.answer_record(
-                q["uid"],
-                name,
-                q["prompt"],
-                c.text.strip(),
-                arena.answer_metadata(c.text.strip(), count_tokens(c.text.strip())),
+        cut = 0
+        for start in range(0, len(todo), CHUNK):
+            chunk = todo[start : start + CHUNK]
+            completions = engine.complete(
+                [[{"role": "user", "content": q["prompt"]}] for q in chunk],
+                Sampling.from_config(sampling),
             )
-            for q, c in zip(todo, completions)
-        )
-        log.info(
-            "%s answered %d questions, %d cut at max_tokens",
-            name,
-            len(todo),
-            sum(not c.finished for c in completions),
+            progress.add(
+                arena.answer_record(
+                    q["uid"],
+                    name,
+                    q["prompt"],
+                    c.text.strip(),
+                    arena.answer_metadata(c.text.strip(), count_tokens(c.text.strip())),
+                )
+                for q, c in zip(chunk, completions)
+            )
+            cut += sum(not c.finished for c in completions)
+            meter.advance(len(chunk))
+        log.info("%s answered %d questions, %d cut at max_tokens", name, len(todo), cut)
+
+    def new_meter(todo):
+        """Progress over all questions; those answered before, or from a file, are done."""
+        return Progress(
+            "answered questions",
+            len(questions),
+            done=len(questions) - len(todo),
+            logger=log,
         )
 
     if snakemake.rule == "generate_arena_answers":
@@ -59,6 +72,7 @@ def main(snakemake):
             snakemake.params.spec,
             snakemake.params.sampling,
             todo,
+            new_meter(todo),
         )
     else:
         # Per category: an answer file supplies them, or a model answers here; a model that answers
@@ -86,9 +100,15 @@ def main(snakemake):
                     [base["name"], base["model_dir"], base["sampling"]], sort_keys=True
                 )
                 by_model.setdefault(key, (base, []))[1].extend(todo)
+        meter = new_meter([q for _, todo in by_model.values() for q in todo])
         for base, todo in by_model.values():
             answer(
-                base["name"], base["model_dir"], base["spec"], base["sampling"], todo
+                base["name"],
+                base["model_dir"],
+                base["spec"],
+                base["sampling"],
+                todo,
+                meter,
             )
     progress.finish([q["uid"] for q in questions])
 

@@ -10,6 +10,10 @@ import random
 
 from judgerl import candidates, data, files, runtime
 from judgerl.engines import Sampling, make_engine
+from judgerl.progress import Progress
+
+# Prompts per call, as generate_answers: whole batches for vLLM, progress logged between them.
+CHUNK = 256
 
 
 def main(snakemake):
@@ -53,12 +57,20 @@ def main(snakemake):
         conversations = [
             [{"role": "user", "content": item["instruction"]}] for item in items
         ]
+        meter = Progress(
+            "sampled responses", len(items) * len(cfg["temperatures"]), logger=log
+        )
         samples = []
         for temperature in cfg["temperatures"]:
             sampling = Sampling(
                 max_tokens=cfg["max_tokens"], temperature=temperature, top_p=1.0
             )
-            samples.append(engine.complete(conversations, sampling))
+            sampled = []
+            for start in range(0, len(conversations), CHUNK):
+                chunk = conversations[start : start + CHUNK]
+                sampled += engine.complete(chunk, sampling)
+                meter.advance(len(chunk))
+            samples.append(sampled)
             log.info("sampled %d responses at temperature %s", len(items), temperature)
         clean = candidates.trim_to_sentence if cfg["trim"] else str.strip
         for k, item in enumerate(items):

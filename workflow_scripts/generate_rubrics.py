@@ -9,6 +9,7 @@ import logging
 from judgerl import files, runtime
 from judgerl.engines import Sampling, make_engine
 from judgerl.known_gold import KnownGold
+from judgerl.progress import Progress
 from judgerl.prompts import rubric_messages
 from judgerl.verdicts import split_thinking
 
@@ -34,6 +35,9 @@ def main(snakemake):
             snakemake.params.backend,
             seed=snakemake.params.seed,
         )
+        meter = Progress(
+            "rubrics written", len(rows), done=len(rows) - len(todo), logger=log
+        )
         if isinstance(engine, KnownGold):  # it states what it checks
             progress.add(
                 {
@@ -44,6 +48,7 @@ def main(snakemake):
                 }
                 for r in todo
             )
+            meter.advance(len(todo))
         else:
             sampling = Sampling.from_config(snakemake.params.rubric_sampling)
             for start in range(0, len(todo), CHUNK):
@@ -65,6 +70,7 @@ def main(snakemake):
                     }
                     for r, c in zip(chunk, completions)
                 )
+                meter.advance(len(chunk))
     empty = sum(not progress.rows[r["id"]]["rubric"] for r in rows)
     if empty:
         log.warning(

@@ -11,6 +11,11 @@ import polars as pl
 from judgerl import files, probes, runtime, tables
 from judgerl.engines import make_engine
 from judgerl.judging import JudgeSettings, judge_pointwise
+from judgerl.progress import Progress
+
+# Answers per judge call: several rounds of the gold server's concurrent requests, so little is
+# lost at a chunk's tail; progress is logged between them.
+CHUNK = 1024
 
 
 def main(snakemake):
@@ -57,18 +62,21 @@ def main(snakemake):
     )
     settings = JudgeSettings.of(inference)
     rows = []
+    meter = Progress(
+        "gold verdicts", len(items) * len(snakemake.params.wordings), logger=log
+    )
     for wording in snakemake.params.wordings:
-        verdicts = (
-            judge_pointwise(
+        verdicts = []
+        for start in range(0, len(items), CHUNK):
+            chunk = items[start : start + CHUNK]
+            verdicts += judge_pointwise(
                 engine,
-                [i["instruction"] for i in items],
-                [i["answer"] for i in items],
+                [i["instruction"] for i in chunk],
+                [i["answer"] for i in chunk],
                 settings,
                 wording=wording,
             )
-            if items
-            else []
-        )
+            meter.advance(len(chunk))
         for item, verdict in zip(items, verdicts):
             rows.append(
                 {

@@ -13,6 +13,7 @@ from collections import Counter
 
 from judgerl import arena, files, runtime
 from judgerl.engines import make_engine
+from judgerl.progress import Progress
 
 
 def main(snakemake):
@@ -60,17 +61,19 @@ def main(snakemake):
         engine = make_engine(
             model_dir, judge["spec"], judge["backend"], seed=snakemake.params.seed
         )
+        meter = Progress(
+            "judged questions",
+            len(questions),
+            done=len(questions) - len(todo),
+            logger=log,
+        )
         for start in range(0, len(todo), CHUNK):
             chunk = todo[start : start + CHUNK]
             records = arena.judge_games(
                 engine, chunk, answers, baseline, judge, prompts
             )
             progress.add(records)
-            log.info(
-                "judged %d / %d questions",
-                len(questions) - len(todo) + start + len(chunk),
-                len(questions),
-            )
+            meter.advance(len(chunk))
     rows = progress.finish([q["uid"] for q in questions])
     unreadable = sum(any(g["score"] is None for g in r["games"]) for r in rows)
     log.info(

@@ -12,7 +12,12 @@ from judgerl import files, runtime
 from judgerl.data import load_rubrics
 from judgerl.engines import make_engine
 from judgerl.judging import JudgeSettings, judge_both_orders, judge_pointwise
+from judgerl.progress import Progress
 from judgerl.rewards import both_order_wins
+
+# Answers per judge call: several rounds of an engine's concurrent batch (a judge server takes
+# 256-512 requests at once), so little is lost at a chunk's tail; progress is logged between them.
+CHUNK = 1024
 
 
 def main(snakemake):
@@ -66,10 +71,16 @@ def main(snakemake):
             for a, opponent, (first, second) in zip(answers, base, games)
         ]
 
-    for path, output in zip(
-        snakemake.input.answers, snakemake.output.scores, strict=True
+    answer_files = [files.read_jsonl(path) for path in snakemake.input.answers]
+    meter = Progress("scored answers", sum(map(len, answer_files)), logger=log)
+    for path, answers, output in zip(
+        snakemake.input.answers, answer_files, snakemake.output.scores, strict=True
     ):
-        rows = score(files.read_jsonl(path))
+        rows = []
+        for start in range(0, len(answers), CHUNK):
+            chunk = answers[start : start + CHUNK]
+            rows += score(chunk)
+            meter.advance(len(chunk))
         files.write_jsonl(output, rows)
         log.info(
             "%s: %d answers scored, %d with an invalid verdict",

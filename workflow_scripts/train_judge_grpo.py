@@ -15,10 +15,20 @@ from pathlib import Path
 
 import polars as pl
 
-from judgerl import agreement, files, grpo_batch, launch, runtime, training
+from judgerl import (
+    agreement,
+    files,
+    grpo_batch,
+    launch,
+    runtime,
+    sharding,
+    tracking,
+    training,
+)
 from judgerl.data import gold_examples, load_rubrics
 from judgerl.engines import make_engine
 from judgerl.judging import JudgeSettings, judge_examples
+from judgerl.layout import Layout
 from judgerl.prompts import FORMATS, judge_prompt
 from judgerl.rewards import JudgeAccuracyReward
 
@@ -38,7 +48,7 @@ def main(snakemake):
     exports = work / "exports"
     # TRL's arguments for the paper's batch on this job's trainer processes (judgerl/grpo_batch.py)
     trl = grpo_batch.trl_args(
-        judge["args"], snakemake.params.launch.get("processes", 1)
+        judge["args"], Layout.of(snakemake.params.launch).world_size
     )
     updates = grpo_batch.updates_per_step(judge["args"])
 
@@ -71,6 +81,9 @@ def main(snakemake):
                 for e in gold_examples(snakemake.input.train, fmt.name, rubrics)
             ]
         )
+        dataset = training.cap_prompts(
+            dataset, tokenizer, judge["args"].get("max_prompt_length")
+        )
         log.info("%d gold-labelled prompts", len(dataset))
         config = GRPOConfig(
             save_strategy="steps",
@@ -93,8 +106,14 @@ def main(snakemake):
             args=config,
             train_dataset=dataset,
             processing_class=tokenizer,
-            callbacks=[export, resume_point],
+            callbacks=[
+                export,
+                resume_point,
+                training.progress_callback(),
+                *tracking.for_job(snakemake, launched, work),
+            ],
         )
+        sharding.sync_reference(trainer)  # a reference of beta > 0, as in train_policy
         export.trainer = trainer
         trainer.train(resume_from_checkpoint=resume)
         if trainer.is_world_process_zero():

@@ -9,7 +9,7 @@ its last TRL checkpoint in `<output>.work/`.
 
 import logging
 
-from judgerl import launch, runtime, training
+from judgerl import launch, runtime, tracking, training
 from judgerl.data import gold_examples, load_rubrics
 from judgerl.prompts import FORMATS, judge_prompt, verdict_completion
 
@@ -80,7 +80,9 @@ def main(snakemake):
             eval_dataset=examples(snakemake.input.val, tokenizer),
             processing_class=tokenizer,
             callbacks=[
-                training.resume_callback(snakemake.params.launch.get("resume_minutes"))
+                training.resume_callback(snakemake.params.launch.get("resume_minutes")),
+                training.progress_callback(),
+                *tracking.for_job(snakemake, launched, work),
             ],
         )
         trainer.train(resume_from_checkpoint=training.last_checkpoint(work / "trainer"))

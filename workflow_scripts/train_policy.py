@@ -8,22 +8,30 @@ KL from the initial policy. Every `save_steps` a bf16 checkpoint is exported for
 killed job resumes from its last TRL checkpoint without repeating finished steps.
 
 Where the judge runs: in process, loaded once and batched over the whole GRPO batch (the CPU
-default); or, with `launch.train_policy.judge_server`, a `vllm serve` of the judge on its own share
-of the job's GPUs, started before the trainer and stopped after it (serving.JudgeServer), with the
-trainer on the other GPUs, under `accelerate launch` when it has several (launch.run).
+default); or, with `launch.train_policy.judge_server`, `vllm serve` of the judge on GPUs of its own
+(beside the trainer, or on nodes of its own, one server per tensor-parallel group), started before
+the trainer and stopped after it; the reward spreads its calls over the servers. launch.run
+starts both, on one node or several (judgerl/launch.py, judgerl/layout.py).
 """
 
+import json
 import logging
-import os
 import shutil
 from pathlib import Path
 
-from judgerl import grpo_batch, launch, runtime, serving, training
+from judgerl import grpo_batch, launch, runtime, serving, sharding, tracking, training
 from judgerl.data import load_rubrics
 from judgerl.engines import make_engine
 from judgerl.files import read_jsonl
 from judgerl.judging import JudgeSettings
-from judgerl.rewards import JudgeAsReward, KLToInitial, PairwiseJudgeReward
+from judgerl.layout import Layout
+from judgerl.prompts import FORMATS
+from judgerl.rewards import (
+    GoldOnRollouts,
+    JudgeAsReward,
+    KLToInitial,
+    PairwiseJudgeReward,
+)
 
 
 def main(snakemake):
@@ -37,18 +45,18 @@ def main(snakemake):
     )
     settings = snakemake.params.launch
     # TRL's arguments for the paper's batch on this job's trainer processes (judgerl/grpo_batch.py)
-    trl = grpo_batch.trl_args(grpo, settings.get("processes", 1))
+    trl = grpo_batch.trl_args(grpo, Layout.of(settings).world_size)
     updates = grpo_batch.updates_per_step(grpo)
     work = Path(snakemake.output.train_log).parent / ".work"
     training.claim_work_dir(work, snakemake)
 
-    def judge_engine(judge_url):
-        if judge_url:
+    def judge_engine(judge_urls):
+        if judge_urls:
             from transformers import AutoTokenizer
 
             tokenizer = AutoTokenizer.from_pretrained(snakemake.input.judge)
             return serving.ServedJudgeEngine(
-                judge_url,
+                judge_urls,
                 tokenizer,
                 chat_template_kwargs=inference["spec"].get("chat_template_kwargs"),
                 max_concurrency=settings["judge_server"].get("max_concurrency", 64),
@@ -57,6 +65,53 @@ def main(snakemake):
             snakemake.input.judge,
             inference["spec"],
             inference["backend"],
+            seed=snakemake.params.seed,
+        )
+
+    def check_served(urls):
+        """Before RL: a few fixed items scored by the served judge and by its model in
+        process (transformers, on this node's first GPU where it has one), compared."""
+        server = settings["judge_server"]
+        if not server.get("check_items", 4):
+            return
+        fmt = FORMATS[inference["format"]]
+        instructions = [p["instruction"] for p in read_jsonl(snakemake.input.prompts)][
+            : server.get("check_items", 4)
+        ]
+        local = make_engine(
+            snakemake.input.judge,
+            inference["spec"],
+            {"kind": "transformers", "batch_size": len(instructions)},
+            seed=snakemake.params.seed,
+        )
+        judging = JudgeSettings.of(inference)
+        serving.check_served_judge(
+            judge_engine(urls),
+            local,
+            serving.check_conversations(
+                instructions, fmt, judging.mode, judging.wording
+            ),
+            judging,
+            fmt,
+            tolerance=server.get("check_tolerance", 0.15),
+        )
+        del local
+        training.release_memory()
+
+    def gold_on_rollouts():
+        gold = snakemake.params.gold
+        engine = make_engine(
+            snakemake.input.gold[0] if snakemake.input.gold else None,
+            gold["spec"],
+            gold["backend"],
+            seed=snakemake.params.seed,
+        )
+        return GoldOnRollouts(
+            engine,
+            JudgeSettings.of(gold),
+            every=monitor["gold_every"],
+            sample=monitor["gold_sample"],
+            updates_per_step=updates,
             seed=snakemake.params.seed,
         )
 
@@ -73,7 +128,7 @@ def main(snakemake):
             calls_log, training.checkpoint_step(resume) // updates
         )
 
-        engine = judge_engine(launched.get("judge_url"))
+        engine = judge_engine(launched.get("judge_urls"))
         judging = JudgeSettings.of(inference)
         if inference["format"] == "pairwise":
             reward = PairwiseJudgeReward(
@@ -116,6 +171,9 @@ def main(snakemake):
             )
             reward_funcs.append(kl)
             weights.append(0.0)  # logged, never optimised
+        if monitor["gold_every"]:
+            reward_funcs.append(gold_on_rollouts())
+            weights.append(0.0)  # logged, never optimised
 
         config = GRPOConfig(
             save_strategy="steps",
@@ -136,12 +194,25 @@ def main(snakemake):
             args=config,
             train_dataset=dataset,
             processing_class=tokenizer,
-            callbacks=[export, resume_point],
+            callbacks=[
+                export,
+                resume_point,
+                training.progress_callback(),
+                *tracking.for_job(snakemake, launched, work),
+            ],
         )
+        # TRL's own reference (beta > 0) is sharded without accelerate's broadcast from rank 0
+        sharding.sync_reference(trainer)
         if kl is not None:
             kl.attach(trainer.model, trainer.accelerator.device)
         export.trainer = trainer
         trainer.train(resume_from_checkpoint=resume)
+        if isinstance(engine, serving.ServedJudgeEngine):
+            log.info(
+                "process %d: judge requests answered per server: %s",
+                launch.process_rank(),
+                json.dumps(engine.requests),
+            )
         trainer.accelerator.wait_for_everyone()  # every process's calls are written
         if not trainer.is_world_process_zero():
             return
@@ -168,45 +239,16 @@ def main(snakemake):
         )
 
     server = settings.get("judge_server")
-    if launch.is_child() or not server:
-        launch.run(snakemake, train, settings, work / "launch")
-    else:
-        processes = settings["processes"]
-        if server["gpus"]:
-            trainer_gpus, judge_gpus = serving.split_gpus(
-                os.environ.get("CUDA_VISIBLE_DEVICES"), processes, server["gpus"]
-            )
-        else:  # vLLM's CPU build: the server shares the job's CPUs with the trainer
-            trainer_gpus = judge_gpus = None
-        port = serving.free_port()
-        command = serving.vllm_serve_command(
-            snakemake.input.judge,
-            port,
-            max_model_len=server["max_model_len"],
-            tensor_parallel_size=server.get(
-                "tensor_parallel_size", max(server["gpus"], 1)
-            ),
-            gpu_memory_utilization=server.get("gpu_memory_utilization", 0.9),
-            dtype=inference["spec"].get("dtype", "bfloat16"),
-            extra_args=server.get("extra_args"),
+    serve = (
+        serving.ServerSpec.of(
+            snakemake.input.judge, server, inference["spec"].get("dtype", "bfloat16")
         )
-        server_log = Path(snakemake.log[0]).with_suffix(".judge_server.log")
-        with serving.JudgeServer(
-            command,
-            port,
-            server_log,
-            gpus=judge_gpus,
-            startup_timeout_s=server.get("startup_timeout_s", 1800),
-            env=server.get("env"),
-        ) as judge:
-            launch.run(
-                snakemake,
-                train,
-                settings,
-                work / "launch",
-                launched={"judge_url": judge.base_url},
-                gpus=trainer_gpus,
-            )
+        if server
+        else None
+    )
+    launch.run(
+        snakemake, train, settings, work / "launch", serve=serve, check=check_served
+    )
 
 
 if __name__ == "__main__":

@@ -8,13 +8,19 @@ known_gold  -- a gold judge that is a known function, with a trace that walks it
 prompts     -- the judge prompts (pointwise 0-9, pairwise) and how they are rendered for a model
 verdicts    -- reading a judge's output: verdict parsing, validity, expected score, Eq. 1 / 3
 engines     -- inference backends behind one interface: transformers, vLLM, OpenAI-compatible HTTP
-serving     -- a judge served by `vllm serve` that a training job starts, checks and stops
+serving     -- a judge served by `vllm serve` that a training job starts, checks and stops; the
+               reward's client over several servers
 judging     -- the one place that turns (instruction, response) pairs into judge verdicts
 agreement   -- a judge against gold: Krippendorff's alpha, accuracy, malformed rate, Eq. 1 / 3
 rewards     -- GRPO rewards: judge accuracy (Eq. 1 / 3), judge as reward, Eq. 4; the KL monitor
+               and the gold on the training rollouts (logged, weight 0)
 training    -- TRL trainer configs, resume, checkpoint export and logs shared by the trainers
 grpo_batch  -- the GRPO batch in the paper's terms, and the TRL arguments derived from it
-launch      -- multi-process training through `accelerate launch`; the saved job of a rule
+layout      -- a trainer's nodes, processes per node and judge servers, and its SLURM resources
+launch      -- the one way a trainer starts: in place, `accelerate launch`, or srun over nodes
+sharding    -- what FSDP needs beyond accelerate's prepare: TRL's reference model broadcast
+tracking    -- a trainer's logged scalars mirrored to TensorBoard / W&B, continued on resume
+progress    -- done / total, rate and time left of a long job, a line at most every minute
 stats       -- Krippendorff's alpha and bootstrap intervals, from kept libraries
 tables      -- the paper's tables and which runs each policy figure shows
 hacking     -- the hacking onset of a policy run

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from judgerl import grpo_batch
+from judgerl.layout import Layout
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
 STAGE_ORDERS = ([], ["sft"], ["grpo"], ["sft", "grpo"])
@@ -161,18 +162,21 @@ def _check_references(config: dict) -> None:
         _need(config, "models", counter, "arena_hard.length_tokenizer")
 
 
+def _world_size(config: dict, rule: str) -> int:
+    return Layout.of(config.get("launch", {}).get(rule)).world_size
+
+
 def _check_batches(config: dict) -> None:
-    launch = config.get("launch", {})
     for section, rule in (
         ("judge_grpo", "train_judge_grpo"),
         ("policy_grpo", "train_policy"),
     ):
-        processes = launch.get(rule, {}).get("processes", 1)
+        processes = _world_size(config, rule)
         try:
             grpo_batch.trl_args(config["training"][section], processes)
         except grpo_batch.BatchError as error:
             raise ConfigError(f"training.{section}: {error}") from None
-    processes = launch.get("train_policy", {}).get("processes", 1)
+    processes = _world_size(config, "train_policy")
     for name, run in config["policy_runs"].items():
         try:
             grpo_batch.trl_args(
@@ -181,7 +185,7 @@ def _check_batches(config: dict) -> None:
         except grpo_batch.BatchError as error:
             raise ConfigError(f"policy_runs.{name}.grpo: {error}") from None
     grpo = config["training"]["policy_grpo"]
-    trl = grpo_batch.trl_args(grpo, launch.get("train_policy", {}).get("processes", 1))
+    trl = grpo_batch.trl_args(grpo, processes)
     pairwise = [
         run
         for run in config["policy_runs"].values()
@@ -206,13 +210,20 @@ def _check_batches(config: dict) -> None:
 
 
 def _check_gpu_split(config: dict) -> None:
+    """resources.<rule>.gpu is the GPUs of each node of the job: those the layout puts there."""
     for rule, settings in config.get("launch", {}).items():
-        wanted = settings["processes"] + settings.get("judge_server", {}).get("gpus", 0)
+        layout = Layout.of(settings)
         gpus = resource(config, rule, "gpu", 0)
+        wanted = layout.gpus_per_node(gpu_job=True)
         if gpus and gpus != wanted:
             raise ConfigError(
-                f"resources.{rule}.gpu is {gpus}, but launch.{rule} splits {wanted} GPUs "
-                "(trainer processes + judge server GPUs): make them agree"
+                f"resources.{rule}.gpu is {gpus}, but launch.{rule} ({layout.describe()}) "
+                f"needs {wanted} GPUs per node: make them agree"
+            )
+        if layout.nodes > 1 and layout.served and not layout.judge_nodes:
+            raise ConfigError(
+                f"launch.{rule}: a trainer on {layout.nodes} nodes serves its judge on nodes of "
+                "its own: set judge_server.nodes"
             )
 
 

@@ -39,6 +39,10 @@ class EngineError(RuntimeError):
     """A backend cannot do what was asked (missing package, dead server, unsupported call)."""
 
 
+class ServerDown(EngineError):
+    """A server did not answer, or answered only with errors worth a retry, after every retry."""
+
+
 @dataclass(frozen=True)
 class Sampling:
     max_tokens: int
@@ -465,12 +469,12 @@ def post_json(
                 return response.json()
             last = f"HTTP {response.status_code}: {response.text[:200]}"
             if response.status_code not in RETRY_STATUS:
-                break
+                raise EngineError(f"judge server {url} refused a request: {last}")
         except httpx.TransportError as err:
             last = f"{type(err).__name__}: {err}"
         if attempt + 1 < max_retries:
             time.sleep(backoff_s * 2**attempt)
-    raise EngineError(f"judge server {url} failed after {max_retries} tries: {last}")
+    raise ServerDown(f"judge server {url} failed after {max_retries} tries: {last}")
 
 
 class OpenAICompatibleEngine:

@@ -21,6 +21,11 @@ DERIVED = (
 )
 
 
+# Keys of a config's GRPO section that are the workflow's, not TRL's: the batch in paper terms,
+# and the prompt cap that the judge GRPO script applies to its data (TRL has none).
+OWN = ("batch", "max_prompt_length")
+
+
 class BatchError(ValueError):
     pass
 
@@ -57,13 +62,13 @@ def trl_args(args: dict, processes: int = 1) -> dict:
     """GRPOConfig arguments from a config's (training.*_grpo, with any overrides) for a trainer
     of `processes` processes."""
     if "batch" not in args:
-        return dict(args)
+        return {k: v for k, v in args.items() if k not in OWN}
     clash = [key for key in DERIVED if key in args]
     if clash:
         raise BatchError(
             f"{clash} are derived from `batch`; set the batch in paper terms or these, not both"
         )
-    out = {k: v for k, v in args.items() if k != "batch"}
+    out = {k: v for k, v in args.items() if k not in OWN}
     batch, sizes = args["batch"], shape(args["batch"])
     micro = (
         batch["rollouts_per_device"] * processes

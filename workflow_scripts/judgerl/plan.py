@@ -4,15 +4,21 @@ judge), its wall time against its SLURM limits, and its GPU-hours. `make plan` (
 judgerl.plan CONFIG) prints it, writes it to results/plan/<config stem>.json, and fails naming
 each job that does not fit its GPUs or cannot finish within its limits.
 
+Layout (config `launch.<rule>`, judgerl/layout.py): a trainer of `nodes` machines x `processes`
+processes, its world size P; a policy's judge on `servers` vLLM servers of `tensor_parallel` GPUs
+each, on `judge_server.nodes` nodes of their own (0: beside the trainer). A job holds its nodes
+(trainer's and judge's) x the GPUs its layout asks of each node, and counts GPU-hours on them all.
+
 Memory per GPU (arithmetic on the models' shapes, config `models.<name>.architecture`):
-- training state under FSDP over P processes: fp32 weights, fp32 gradients and Adam's two fp32
-  moments, 16 bytes per parameter, divided by P;
+- training state under FSDP over the P processes of all nodes: fp32 weights, fp32 gradients and
+  Adam's two fp32 moments, 16 bytes per parameter, divided by P;
 - activations per micro-batch: with gradient checkpointing one bf16 hidden state per layer, else
   about 34 bytes per token and hidden unit per layer (Korthikanti et al., 2022);
 - logits per micro-batch: full-vocabulary bf16 logits and their fp32 log-softmax for the loss;
 - vLLM (colocated, served or offline): bf16 weights (over its tensor-parallel GPUs), the KV cache
   of one sequence at its maximum length, and its start-up profile: `max_num_seqs` rows of
-  full-vocabulary fp32 logits, probabilities and log-probabilities, all within its memory share;
+  full-vocabulary fp32 logits, probabilities and log-probabilities, all within its memory share
+  (colocated: the max_num_seqs TRL gives it, judgerl.training.colocated_max_num_seqs);
 - the KL monitor's frozen reference: bf16 weights on every trainer GPU.
 
 Time (GPU constants per type in GPUS; lengths in config `plan`):
@@ -20,19 +26,21 @@ Time (GPU constants per type in GPUS; lengths in config `plan`):
   more for the recomputed forward under gradient checkpointing, 2 N for TRL's old-log-probability
   pass (several updates per generation, or vLLM's importance-sampling correction), 2 N per
   forward of each frozen model (TRL's reference when beta > 0, the KL monitor's reference); at
-  the GPU type's MFU.
+  the GPU type's MFU over the P GPUs, FSDP's collectives within and across nodes taken as part of
+  that MFU (no inter-node term of their own).
 - generation (vLLM, colocated or served): prefill at the MFU; decode one token per sequence per
   step, a step taking the longer of its FLOPs at the MFU and reading the weights and the batch's
   KV cache at the GPU type's decode share of HBM bandwidth, with as many sequences at once as
   the KV-cache budget holds (what is left of the memory share after weights and profile);
 - the judge of a policy step: one call per rollout (pointwise) or Eq. 4's G(G-1) calls per
-  group of G (pairwise, two responses per prompt), each prefilling the judge prompt and decoding
+  group of G (pairwise, two responses per prompt), spread evenly over the judge's servers (or
+  one in-process copy per trainer process), each prefilling the judge prompt and decoding
   the verdict, after `thinking_tokens` of thinking for a reasoning judge (the judge's own
   evaluation count where a run's results are given with --results);
 - a GRPO step is synchronous (generate, then reward, then train): its seconds are the sum.
 
-Limits: a job finishes when its wall time fits `runtime` x (retries + 1) (the SLURM profile's
-`retries`), and a resume point comes at least every quarter of `runtime` (TRL's `save_steps`, or
+Limits: a job finishes when its wall time fits `runtime` x (retries + 1) (config
+`resources.<rule>.retries`, else the SLURM profile's `retries`), and a resume point comes at least every quarter of `runtime` (TRL's `save_steps`, or
 `launch.<rule>.resume_minutes` plus the step in progress).
 """
 
@@ -47,6 +55,8 @@ from pathlib import Path
 
 from judgerl.config import longest_judge_output
 from judgerl.grpo_batch import shape, trl_args, updates_per_step
+from judgerl.layout import Layout
+from judgerl.training import COLOCATED_MAX_NUM_BATCHED_TOKENS, colocated_max_num_seqs
 
 GB = 1e9
 STATE_BYTES = 16  # fp32 weights + fp32 grads + Adam m and v
@@ -105,6 +115,12 @@ class PlannedJob:
     runtime_minutes: float = 0.0
     retries: int = 0
     gpus_per_node: int = 8
+    job_nodes: int = 0  # a trainer's nodes (its layout's); 0: as many as its GPUs fill
+    node_gpus: int = 0  # the GPUs a trainer's layout asks of each of its nodes
+    # A GRPO trainer's rollout engine: vLLM (colocated) or transformers, its most sequences at
+    # once (vLLM's max_num_seqs), its KV-cache budget and a mean rollout's KV (bytes), and the
+    # sequences it decodes at once (the plan's concurrency).
+    rollout_engine: dict = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -118,7 +134,7 @@ class PlannedJob:
 
     @property
     def nodes(self) -> int:
-        return max(1, math.ceil(self.gpus / self.gpus_per_node))
+        return self.job_nodes or max(1, math.ceil(self.gpus / self.gpus_per_node))
 
     @property
     def wall_hours(self) -> float:
@@ -156,6 +172,18 @@ class PlannedJob:
             **(
                 {"judge_server_memory_gb": {k: v / GB for k, v in self.server.items()}}
                 if self.server
+                else {}
+            ),
+            **(
+                {
+                    "rollout_engine": {
+                        (f"{k}_gb" if k.startswith("kv") else k): (
+                            v / GB if k.startswith("kv") else v
+                        )
+                        for k, v in self.rollout_engine.items()
+                    }
+                }
+                if self.rollout_engine
                 else {}
             ),
             "fits": self.fits,
@@ -328,21 +356,38 @@ def _new_job(config: dict, rule: str, name: str, gpus: int, retries: int) -> Pla
         name,
         gpus,
         runtime_minutes=_resources(config, rule).get("runtime", 1440),
-        retries=retries,
+        retries=_resources(config, rule).get("retries", retries),
         gpus_per_node=config["plan"]["gpus_per_node"],
     )
 
 
+def layout(config: dict, rule: str) -> Layout:
+    """A trainer's machines, processes and judge servers (config launch.<rule>)."""
+    return Layout.of(config.get("launch", {}).get(rule))
+
+
+def _trainer_job(config: dict, rule: str, name: str, retries: int) -> PlannedJob | None:
+    """A trainer's job on the nodes of its layout, each with the GPUs the layout asks of it
+    (resources.<rule>.gpu, GPUs per node; 0: no GPU job, not planned)."""
+    if not _resources(config, rule).get("gpu", 0):
+        return None
+    lay = layout(config, rule)
+    per_node = lay.gpus_per_node(gpu_job=True)
+    job = _new_job(config, rule, name, lay.job_nodes * per_node, retries)
+    job.job_nodes = lay.job_nodes
+    job.node_gpus = per_node
+    return job
+
+
 def sft_job(config: dict, judge: str, retries: int = 0) -> PlannedJob | None:
     rule = "train_judge_sft"
-    gpus = _resources(config, rule).get("gpu", 0)
-    if not gpus:
+    job = _trainer_job(config, rule, f"{rule}:{judge}", retries)
+    if job is None:
         return None
     spec, plan = config["judges"][judge], config["plan"]
     arch, gpu = architecture(config, spec["base"]), gpu_type(plan)
     args = {**config["training"]["judge_sft"], **spec.get("sft", {})}
-    processes = config.get("launch", {}).get(rule, {}).get("processes", 1)
-    job = _new_job(config, rule, f"{rule}:{judge}", gpus, retries)
+    processes = layout(config, rule).world_size
     checkpointing = args.get("gradient_checkpointing", False)
     micro = args["per_device_train_batch_size"]
     job.memory = training_terms(
@@ -373,18 +418,22 @@ def _resume_seconds(config: dict, rule: str, step: float, save_steps: int) -> fl
     return min(every, minutes * 60 + step) if minutes else every
 
 
+def colocated_share(args: dict) -> float:
+    """The GPU share of TRL's colocated vLLM: the config's, else GRPOConfig's default (0.3)."""
+    return args.get("vllm_gpu_memory_utilization", 0.3)
+
+
 def colocated_engine(
     arch: dict, args: dict, gpu: dict, max_len: int
 ) -> tuple[Engine, dict]:
-    """TRL's colocated vLLM on each trainer process: its memory terms and its engine (TRL passes
-    max_num_seqs = per-device batch x tensor parallel x steps per generation)."""
-    share = args.get("vllm_gpu_memory_utilization", 0.9)
-    max_num_seqs = args["per_device_train_batch_size"] * args.get(
-        "steps_per_generation", args.get("gradient_accumulation_steps", 1)
-    )
-    terms = vllm_terms(arch, max_len, 1, max_num_seqs)
-    budget = share * gpu["memory_gb"] * GB - sum(terms.values())
-    return Engine(arch, 1, max(budget, 0.0), max_num_seqs), terms
+    """TRL's colocated vLLM, one per tensor-parallel group of trainer processes: its memory terms
+    per GPU and its engine, built with the max_num_seqs that TRL passes it (the rollouts its
+    group generates at once: judgerl.training.colocated_max_num_seqs)."""
+    tp = args.get("vllm_tensor_parallel_size", 1)
+    max_num_seqs = colocated_max_num_seqs(args)
+    terms = vllm_terms(arch, max_len, tp, max_num_seqs)
+    budget = tp * (colocated_share(args) * gpu["memory_gb"] * GB - sum(terms.values()))
+    return Engine(arch, tp, max(budget, 0.0), max_num_seqs), terms
 
 
 def grpo_step(
@@ -420,7 +469,7 @@ def grpo_step(
     )
     train = train_seconds(gpu, flops * rollouts * (prompt + completion), processes)
     if vllm:
-        share = trl.get("vllm_gpu_memory_utilization", 0.9)
+        share = colocated_share(trl)
         engine, terms = colocated_engine(arch, trl, gpu, max_len)
         memory.update(terms)
         budget = {
@@ -431,19 +480,30 @@ def grpo_step(
         free = gpu["memory_gb"] * GB - sum(memory.values())
         engine = Engine(arch, 1, max(free, 0.0), rollouts // processes)
         budget = {"all": gpu["memory_gb"] * GB}
-    generate = generate_seconds(gpu, engine, rollouts / processes, prompt, completion)
-    return memory, budget, {"train": train, "generate": generate, "rollouts": rollouts}
+    # Each engine generates its tensor-parallel group's rollouts, all engines at once.
+    sequences = rollouts / processes * engine.tensor_parallel
+    generate = generate_seconds(gpu, engine, sequences, prompt, completion)
+    mean = prompt + completion / 2
+    rollout = {
+        "vllm": vllm,
+        "max_batch": engine.max_batch,  # vLLM's max_num_seqs
+        "kv_budget": engine.kv_budget,
+        "kv_per_sequence": kv_cache_bytes(arch, mean),
+        "concurrency": engine.concurrency(mean),
+    }
+    step = {"train": train, "generate": generate, "rollouts": rollouts}
+    return memory, budget, {**step, "rollout_engine": rollout}
 
 
 def judge_grpo_job(config: dict, judge: str, retries: int = 0) -> PlannedJob | None:
     rule = "train_judge_grpo"
-    gpus = _resources(config, rule).get("gpu", 0)
-    if not gpus:
+    job = _trainer_job(config, rule, f"{rule}:{judge}", retries)
+    if job is None:
         return None
     spec = config["judges"][judge]
     arch = architecture(config, spec["base"])
     args = {**config["training"]["judge_grpo"], **spec.get("grpo", {})}
-    processes = config.get("launch", {}).get(rule, {}).get("processes", 1)
+    processes = layout(config, rule).world_size
     responses = 1 if spec["format"] == "pointwise" else 2
     prompt = judge_prompt_tokens(config, responses, lengths(config)["response"])
     completion = min(
@@ -452,8 +512,8 @@ def judge_grpo_job(config: dict, judge: str, retries: int = 0) -> PlannedJob | N
     memory, budget, step = grpo_step(
         config, arch, args, processes, prompt, completion, frozen_forwards=0
     )
-    job = _new_job(config, rule, f"{rule}:{judge}", gpus, retries)
     job.memory, job.budget = memory, budget
+    job.rollout_engine = step["rollout_engine"]
     _grpo_times(config, job, step, 0.0, args)
     return job
 
@@ -477,22 +537,22 @@ def _grpo_times(
 def judge_engines(config: dict, judge: str) -> tuple[Engine, int, dict, float]:
     """The judge of a policy run: (one engine, how many serve side by side, the server's memory
     terms per GPU, its budget). vLLM servers on GPUs of their own (launch.train_policy.
-    judge_server), one per tensor-parallel group; or a copy in each trainer process
-    (transformers, batching its configured batch size), beside the trainer."""
+    judge_server): the layout's `servers`, one per tensor-parallel group on nodes of their own,
+    else one beside the trainer; or a copy in each trainer process (transformers, batching its
+    configured batch size), beside the trainer."""
     gpu = gpu_type(config["plan"])
     arch = architecture(config, config["judges"][judge]["base"])
-    launch = config.get("launch", {}).get("train_policy", {})
-    server = launch.get("judge_server")
-    if server and server["gpus"]:
-        tp = server.get("tensor_parallel_size", server["gpus"])
+    lay = layout(config, "train_policy")
+    server = config.get("launch", {}).get("train_policy", {}).get("judge_server")
+    if lay.served and lay.judge_gpus:
+        tp = lay.tensor_parallel
         share = server.get("gpu_memory_utilization", 0.9)
         terms = vllm_terms(arch, server["max_model_len"], tp)
         per_engine = tp * (share * gpu["memory_gb"] * GB - sum(terms.values()))
         engine = Engine(arch, tp, max(per_engine, 0.0))
-        replicas = max(1, server["gpus"] // tp)
-        return engine, replicas, terms, share * gpu["memory_gb"] * GB
+        return engine, lay.servers, terms, share * gpu["memory_gb"] * GB
     batch = config["judge_inference"]["backend"].get("batch_size", 256)
-    return Engine(arch, 1, float("inf"), batch), launch.get("processes", 1), {}, 0.0
+    return Engine(arch, 1, float("inf"), batch), lay.world_size, {}, 0.0
 
 
 def judge_step_seconds(
@@ -514,14 +574,13 @@ def judge_step_seconds(
 
 def policy_job(config: dict, run: str, retries: int = 0) -> PlannedJob | None:
     rule = "train_policy"
-    gpus = _resources(config, rule).get("gpu", 0)
-    if not gpus:
+    job = _trainer_job(config, rule, f"{rule}:{run}", retries)
+    if job is None:
         return None
     spec, plan = config["policy_runs"][run], config["plan"]
     arch = architecture(config, spec["policy"])
     args = {**config["training"]["policy_grpo"], **spec.get("grpo", {})}
-    launch = config.get("launch", {}).get(rule, {})
-    processes = launch.get("processes", 1)
+    processes = layout(config, rule).world_size
     monitor = config["policy_monitoring"]
     prompt = lengths(config)["instruction"]
     completion = trl_args(args)["max_completion_length"] * plan["completion_fill"]
@@ -537,8 +596,8 @@ def policy_job(config: dict, run: str, retries: int = 0) -> PlannedJob | None:
         )
     if args.get("beta", 0.0) > 0:
         memory["TRL reference (bf16)"] = 2 * arch["parameters"]
-    job = _new_job(config, rule, f"{rule}:{run}", gpus, retries)
     job.memory, job.budget = memory, budget
+    job.rollout_engine = step["rollout_engine"]
     _, _, server_terms, server_budget = judge_engines(config, spec["judge"])
     job.server, job.server_budget = server_terms, server_budget
     group = trl_args(args, processes)["num_generations"]
@@ -658,6 +717,19 @@ def problems(job: PlannedJob) -> list[str]:
     """What keeps a job from fitting its GPUs ("memory ...") or finishing within its limits,
     naming the config keys to change."""
     found = []
+    if job.node_gpus > job.gpus_per_node:
+        found.append(
+            f"layout: launch.{job.rule} asks {job.node_gpus} GPUs of each node, which has "
+            f"{job.gpus_per_node} (plan.gpus_per_node)"
+        )
+    engine = job.rollout_engine
+    if engine.get("vllm") and engine["max_batch"] > COLOCATED_MAX_NUM_BATCHED_TOKENS:
+        found.append(
+            f"vLLM: TRL would start the colocated engine with max_num_seqs "
+            f"{engine['max_batch']}, above its max_num_batched_tokens "
+            f"{COLOCATED_MAX_NUM_BATCHED_TOKENS}, which vLLM refuses: more trainer processes "
+            f"(launch.{job.rule}.nodes / processes)"
+        )
     vllm = sum(v for k, v in job.memory.items() if k.startswith("vllm"))
     groups = (
         {"vllm": vllm, "all": job.peak - vllm}
@@ -790,7 +862,7 @@ def markdown(job_list: list[PlannedJob], config: dict) -> str:
             for part, seconds in job.step_seconds.items()
         )
         rows.append(
-            f"A step of `{job.name}` on {job.gpus} GPU(s): {parts}; "
+            f"A step of `{job.name}` on {job.gpus} GPU(s) of {job.nodes} node(s): {parts}; "
             f"{job.wall_hours:,.0f} h of wall time for the run."
         )
     bad = [j.name for j in job_list if j.problems]
@@ -810,13 +882,14 @@ def anchor_layouts(config: dict) -> dict:
 
     cfg = copy.deepcopy(config)
     cfg["plan"]["gpu"] = "A100-80GB"
-    cfg["resources"]["train_judge_sft"]["gpu"] = 8
-    cfg["launch"]["train_judge_sft"]["processes"] = 8
-    cfg["resources"]["train_judge_grpo"]["gpu"] = 32
-    cfg["launch"]["train_judge_grpo"]["processes"] = 32
-    cfg["resources"]["train_policy"]["gpu"] = 64
-    cfg["launch"]["train_policy"]["processes"] = 32
-    cfg["launch"]["train_policy"]["judge_server"]["gpus"] = 32
+    for rule, nodes in (
+        ("train_judge_sft", 1),
+        ("train_judge_grpo", 4),
+        ("train_policy", 4),
+    ):
+        cfg["resources"][rule]["gpu"] = 8  # per node
+        cfg["launch"][rule].update(nodes=nodes, processes=8)
+    cfg["launch"]["train_policy"]["judge_server"].update(nodes=4, gpus=8)
     # verl's hybrid engine hands the rollout engine the memory that the sharded trainer leaves;
     # colocated vLLM gets the same: what the trainer's terms leave, less a tenth, in 5% steps.
     for key, job in (
@@ -942,6 +1015,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.results:
         measure(config, args.results)
     job_list = jobs(config, profile_retries(Path(args.profile)))
+    if not job_list:
+        print(f"{path}: no GPU jobs (resources.<rule>.gpu), nothing to plan")
+        return 0
     if args.readme:
         update_readme(args.readme, path.stem, markdown(job_list, config))
         print(f"{args.readme}: the plan of {path} written")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 from pathlib import Path
 
 from judgerl.judging import JudgeSettings, judge_pairwise, judge_pointwise
@@ -176,6 +177,73 @@ class JudgeAsReward:
             ],
         )
         return rewards
+
+
+class GoldOnRollouts:
+    """The gold judge's pointwise score of the training rollouts themselves, beside the reward
+    that is optimised: on every `every`-th step (the first one included), a `sample` share of
+    that step's rollouts (each process its own, drawn by step and seed).
+
+    Registered as a reward function with weight 0: it changes nothing in the update, and TRL logs
+    the mean and spread over the rollouts it scored as `rewards/gold_score/mean` and `/std`
+    (the others get None, which TRL leaves out). An invalid gold verdict is left out too, and
+    counted (`gold/invalid`). Pairwise runs get the gold's pointwise score of each rollout.
+    """
+
+    __name__ = "gold_score"
+
+    def __init__(
+        self,
+        engine,
+        settings: JudgeSettings,
+        every: int = 1,
+        sample: float = 1.0,
+        updates_per_step: int = 1,
+        seed: int = 0,
+    ):
+        if every < 1 or not 0 < sample <= 1:
+            raise ValueError("gold on rollouts: every >= 1 and 0 < sample <= 1")
+        self.engine, self.settings = engine, settings
+        self.every, self.sample, self.seed = every, sample, seed
+        self.updates_per_step = updates_per_step
+        self.calls = 0
+
+    def picks(self, step: int | None, n: int) -> list[int]:
+        """The rollouts (indices into this call's batch) that the gold scores at `step`."""
+        if step is None or (step - 1) % self.every:
+            return []
+        k = max(1, round(self.sample * n))
+        return sorted(random.Random(self.seed * 1_000_003 + step).sample(range(n), k))
+
+    def __call__(
+        self,
+        prompts,
+        completions,
+        instruction,
+        trainer_state=None,
+        log_metric=None,
+        **_,
+    ):
+        answers = [completion_text(c) for c in completions]
+        out: list[float | None] = [None] * len(answers)
+        picks = self.picks(_step(trainer_state, self.updates_per_step), len(answers))
+        if not picks:
+            return out
+        verdicts = judge_pointwise(
+            self.engine,
+            [instruction[k] for k in picks],
+            [answers[k] for k in picks],
+            self.settings,
+        )
+        self.calls += len(verdicts)
+        for k, verdict in zip(picks, verdicts):
+            if verdict["valid"]:
+                expected = verdict["expected_score"]
+                out[k] = float(expected if expected is not None else verdict["score"])
+        if log_metric is not None:
+            log_metric("gold/invalid", float(sum(not v["valid"] for v in verdicts)))
+            log_metric("gold/scored", float(len(verdicts)))
+        return out
 
 
 def malformed_rate(verdicts: list[dict]) -> float:

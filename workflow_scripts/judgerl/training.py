@@ -284,6 +284,42 @@ def resume_callback(minutes: float | None, clock=None):
     return ResumePoint()
 
 
+def progress_callback(every_s: float | None = None, clock=None):
+    """A TrainerCallback that logs the trainer's step of max_steps, steps a minute and the time
+    left (judgerl/progress.py: at most once every `every_s` seconds, and at the end), from the
+    main process only. A resumed run counts its checkpoint's steps as done, not in its rate."""
+    import time
+
+    from transformers import TrainerCallback
+
+    from judgerl.progress import Progress
+
+    class ProgressReport(TrainerCallback):
+        meter = None
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            if state.is_world_process_zero:
+                self.meter = Progress(
+                    "training steps",
+                    state.max_steps,
+                    done=state.global_step,
+                    logger=log,
+                    every_s=every_s,
+                    clock=clock or time.monotonic,
+                    unit="steps",
+                )
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if self.meter is not None:
+                self.meter.advance_to(state.global_step)
+
+        def on_train_end(self, args, state, control, **kwargs):
+            if self.meter is not None:
+                self.meter.finish()
+
+    return ProgressReport()
+
+
 def rank_log(folder: Path, name: str, rank: int) -> Path:
     """One process's own log file (one writer per file): `<name>.rank<rank>.jsonl`."""
     return Path(folder) / f"{name}.rank{rank}.jsonl"
@@ -330,12 +366,19 @@ def write_log_history(
 
 
 def truncate_jsonl_after(path: Path, step: int) -> None:
-    """Drop logged rows of steps that a resumed run will redo."""
-    if path.exists():
-        rows = [
-            r for r in read_jsonl(path) if r.get("step") is None or r["step"] <= step
-        ]
-        write_jsonl(path, rows)
+    """Drop logged rows of steps that a resumed run will redo, and a last line that a kill cut
+    off in the middle of its write (a file that does not end with a newline)."""
+    if not path.exists():
+        return
+    text = path.read_text()
+    if text and not text.endswith("\n"):
+        cut = text.rfind("\n") + 1
+        log.warning(
+            "%s: dropping a line cut off by the kill (%d bytes)", path, len(text) - cut
+        )
+        path.write_text(text[:cut])
+    rows = [r for r in read_jsonl(path) if r.get("step") is None or r["step"] <= step]
+    write_jsonl(path, rows)
 
 
 def has_signal(log_history: list[dict]) -> bool:
@@ -369,7 +412,11 @@ def trainer_args(work: Path, seed: int, **args) -> dict:
     return {
         "output_dir": str(work / "trainer"),
         "seed": seed,
+        # Trackers are the workflow's own callbacks (judgerl/tracking.py), which continue a run
+        # on resume; the Trainer's progress bar would redraw into the job's log, where
+        # progress_callback writes whole lines instead.
         "report_to": "none",
+        "disable_tqdm": True,
         "logging_steps": 1,
         # The latest resume point only: the Trainer removes older ones after a new one is
         # whole, and last_checkpoint skips one cut short by a kill while saving.
@@ -377,6 +424,17 @@ def trainer_args(work: Path, seed: int, **args) -> dict:
         **device_args(),
         **args,
     }
+
+
+def release_memory() -> None:
+    """Give back what a model that has just been dropped held (a GPU's cache included)."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 def prompt_tokens(tokenizer, prompt) -> int:
@@ -390,14 +448,79 @@ def prompt_tokens(tokenizer, prompt) -> int:
     return len(tokenizer.encode(prompt, add_special_tokens=False))
 
 
+def cap_prompts(dataset, tokenizer, cap: int | None):
+    """The dataset without the prompts longer than `cap` tokens (config max_prompt_length), their
+    number logged: the paper's judge GRPO reads at most 4,096 prompt tokens."""
+    if cap is None:
+        return dataset
+    kept = dataset.filter(lambda row: prompt_tokens(tokenizer, row["prompt"]) <= cap)
+    log.info(
+        "max_prompt_length %d: %d of %d prompts kept", cap, len(kept), len(dataset)
+    )
+    if not len(kept):
+        raise ValueError(
+            f"max_prompt_length {cap}: every one of {len(dataset)} prompts is longer"
+        )
+    return kept
+
+
+# TRL 1.16 builds its colocated engine with max_num_batched_tokens=4096
+# (trl/generation/vllm_generation.py:359), and vLLM 0.31 will not start with max_num_seqs above
+# it (vllm/config/scheduler.py:329).
+COLOCATED_MAX_NUM_BATCHED_TOKENS = 4096
+
+
+def colocated_max_num_seqs(args: dict) -> int:
+    """The max_num_seqs of TRL's colocated vLLM, from the GRPOConfig arguments (trl_args):
+    TRL 1.16 passes per_device_train_batch_size x vllm_tensor_parallel_size x
+    steps_per_generation (trl/trainer/grpo_trainer.py:1124-1126), the rollouts that a
+    tensor-parallel group generates at once, and has no argument of its own for it. vLLM's
+    start-up profile samples that many rows of full-vocabulary logits (its dummy batch of
+    max_num_batched_tokens tokens holds min(tokens, max_num_seqs) requests, one row each:
+    vllm/v1/worker/gpu_model_runner.py:5882, 6198-6200, 6217). make plan counts the same."""
+    steps = args.get("steps_per_generation") or args.get(
+        "gradient_accumulation_steps", 1
+    )
+    per_device = args.get("per_device_train_batch_size", 8)  # TrainingArguments'
+    return per_device * args.get("vllm_tensor_parallel_size", 1) * steps
+
+
 def colocated_vllm_args(args: dict, tokenizer, prompts: list) -> dict:
-    """TRL's colocated vLLM sized to the data: its maximum model length is the longest prompt
-    plus the completion cap. Left unset, vLLM takes the model's whole context (131K tokens for
-    Llama 3.1, 262K for Qwen3-4B-2507), whose KV cache does not fit its share of the GPU."""
+    """TRL's colocated vLLM sized to the data and to its share of the GPU.
+
+    Its maximum model length is the longest prompt plus the completion cap: left unset, vLLM
+    takes the model's whole context (131K tokens for Llama 3.1, 262K for Qwen3-4B-2507), whose
+    KV cache does not fit its share of the GPU. Within that share (the config's
+    `vllm_gpu_memory_utilization`, passed to GRPOConfig as it is) vLLM holds its bf16 weights,
+    then a start-up profile of colocated_max_num_seqs rows of full-vocabulary fp32 logits, then
+    the KV cache in what is left; make plan counts the same three (plan.colocated_engine).
+    """
     if not args.get("use_vllm"):
         return {}
+    seqs = colocated_max_num_seqs(args)
+    if (
+        args.get("vllm_mode", "colocate") == "colocate"
+        and seqs > COLOCATED_MAX_NUM_BATCHED_TOKENS
+    ):
+        # TRL has no argument for max_num_seqs (nor passes any other LLM argument): it is the
+        # rollouts a process generates at once, which more trainer processes divide.
+        raise ValueError(
+            f"TRL would start its colocated vLLM with max_num_seqs {seqs} (per-device batch x "
+            "vLLM tensor parallel x steps_per_generation), above the max_num_batched_tokens "
+            f"{COLOCATED_MAX_NUM_BATCHED_TOKENS} that it sets, which vLLM refuses: run the "
+            "trainer on more processes (launch.<rule>.nodes / processes)"
+        )
     longest = max(prompt_tokens(tokenizer, p) for p in prompts)
-    return {"vllm_max_model_length": longest + args["max_completion_length"]}
+    return {
+        "vllm_max_model_length": longest + args["max_completion_length"],
+        # Sleep mode off: at the paper's layouts the FSDP-sharded trainer fits beside vLLM's share
+        # all the time (make plan: the trainer's terms within 1 - share), so there is nothing to
+        # free. On, TRL would drop vLLM's weights and KV cache after every generation and map them
+        # back before the next weight sync and generation (trl/generation/vllm_generation.py:
+        # 489-491, 704-705, 750-752): device time every step that the plan does not count, and
+        # memory the trainer does not need. The config cannot set it (schema trainer_args).
+        "vllm_enable_sleep_mode": False,
+    }
 
 
 def finish(

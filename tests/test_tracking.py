@@ -1,0 +1,107 @@
+"""Tracked runs: the trainers' logged scalars in TensorBoard and W&B (offline), one tracked run
+per job that a resumed attempt continues without a step twice, read back with each tool's own
+reader (tests/tracker_records.py)."""
+
+import math
+from types import SimpleNamespace
+
+import pytest
+from tracker_records import tensorboard_scalars, wandb_run
+
+from judgerl import tracking
+
+BOTH = {
+    "report_to": ["tensorboard", "wandb"],
+    "project": "test",
+    "wandb_mode": "offline",
+}
+
+
+def attempt(callbacks, first: int, last: int, value, history=()):
+    """What a Trainer does with its callbacks: steps first..last, each logged after it ran; a
+    resumed attempt starts from the checkpoint at first - 1, whose log is `history`. Returns
+    the attempt's log history."""
+    state = SimpleNamespace(
+        global_step=0, is_world_process_zero=True, log_history=list(history)
+    )
+    for cb in callbacks:
+        cb.on_train_begin(None, state, None)
+    for step in range(first, last + 1):
+        state.global_step = step - 1
+        for cb in callbacks:
+            cb.on_step_begin(None, state, None)
+        state.global_step = step
+        logs = {"reward": value(step), "epoch": 0.1}
+        state.log_history.append({**logs, "step": step})
+        for cb in callbacks:
+            cb.on_log(None, state, None, logs=logs)
+    for cb in callbacks:
+        cb.on_train_end(None, state, None)
+    return state.log_history
+
+
+def test_a_resumed_job_continues_one_tracked_run_without_a_step_twice(tmp_path):
+    """Attempt 1 logs steps 1-5 and is stopped; its resume point was step 3. Attempt 2 resumes
+    there and logs 4-8 with new values: both trackers show 1-8 once each, 4-5 from attempt 2."""
+    settings = {**BOTH, "dir": str(tmp_path / "tracking")}
+    work = tmp_path / "work"
+    wildcards = {"run": "smollm2-vs-nr"}
+    first = attempt(
+        tracking.callbacks(settings, "train_policy", wildcards, work), 1, 5, float
+    )
+    attempt(
+        tracking.callbacks(settings, "train_policy", wildcards, work),
+        4,
+        8,
+        lambda s: 100.0 * s,
+        history=[row for row in first if row["step"] <= 3],  # the checkpoint's log
+    )
+    folder = tmp_path / "tracking/train_policy/smollm2-vs-nr"
+    expected = {s: float(s) if s <= 3 else 100.0 * s for s in range(1, 9)}
+    reward = tensorboard_scalars(folder / "tensorboard")["reward"]
+    assert [step for step, _ in reward] == list(range(1, 9))  # none twice
+    assert dict(reward) == pytest.approx(expected)
+    ids, history = wandb_run(folder)
+    assert ids == {
+        (work / "wandb_run_id").read_text().strip()
+    }  # one run, both attempts
+    assert sorted(history) == list(range(1, 9))
+    assert {s: h["reward"] for s, h in history.items()} == pytest.approx(expected)
+
+
+def test_only_the_main_process_logs(tmp_path):
+    settings = {"report_to": ["tensorboard"], "dir": str(tmp_path)}
+    (cb,) = tracking.callbacks(settings, "train_judge_sft", {"judge": "j"}, tmp_path)
+    state = SimpleNamespace(global_step=0, is_world_process_zero=False)
+    cb.on_step_begin(None, state, None)
+    cb.on_log(None, state, None, logs={"loss": 1.0})
+    assert not (tmp_path / "train_judge_sft").exists()
+
+
+def test_nothing_is_tracked_without_backends(tmp_path):
+    assert tracking.callbacks(None, "train_policy", {"run": "r"}, tmp_path) == []
+    assert tracking.scalars(
+        {"a": 1, "b": "x", "c": True, "d": math.inf, "e": math.nan}
+    ) == {
+        "a": 1.0,
+        "d": math.inf,
+    }
+
+
+def test_a_tracker_that_cannot_log_is_named_before_any_job(monkeypatch, tmp_path):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name: None if name == "wandb" else real(name),
+    )
+    with pytest.raises(tracking.TrackingError, match="names wandb.*not installed"):
+        tracking.check({"report_to": ["tensorboard", "wandb"]})
+    monkeypatch.setattr(importlib.util, "find_spec", real)
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc
+    with pytest.raises(tracking.TrackingError, match="online, but W&B has no key"):
+        tracking.check({"report_to": ["wandb"], "wandb_mode": "online"})
+    tracking.check({"report_to": ["wandb"], "wandb_mode": "offline"})
