@@ -334,7 +334,7 @@ def test_every_trainer_mirrors_its_train_log_to_tensorboard(run):
     """config tracking.report_to [tensorboard]: every trainer job (judge SFT, judge GRPO, policy
     GRPO) has its own TensorBoard folder outside results/, and TensorBoard's reader finds every
     scalar of its train_log.csv at its step, the gold on the rollouts included for policies."""
-    from tracker_records import tensorboard_scalars
+    from tracker_records import tensorboard_runs, tensorboard_scalars
 
     workdir, cfg = run
     logs = {
@@ -355,7 +355,8 @@ def test_every_trainer_mirrors_its_train_log_to_tensorboard(run):
     }
     for (rule, job), path in logs.items():
         log = pl.read_csv(workdir / path)
-        events = tensorboard_scalars(workdir / "tracking" / rule / job / "tensorboard")
+        run_dir = tensorboard_runs(workdir / "tracking" / rule / job / "tensorboard")[0]
+        events = tensorboard_scalars(run_dir)
         columns = [
             c
             for c, dtype in log.schema.items()
@@ -744,9 +745,13 @@ def test_killed_policy_training_resumes_without_repeating_steps(run):
     assert len(calls) == grpo["max_steps"] * grpo["per_device_train_batch_size"]
     # The tracked run continued too: TensorBoard shows every step once (the killed attempt's
     # steps after its resume point purged).
-    from tracker_records import tensorboard_scalars
+    from tracker_records import tensorboard_runs, tensorboard_scalars
 
-    events = tensorboard_scalars(workdir / f"tracking/train_policy/{name}/tensorboard")
+    # The forced rerun is a new tracked run beside the default run's; the resumed attempt
+    # continued it.
+    runs = tensorboard_runs(workdir / f"tracking/train_policy/{name}/tensorboard")
+    assert len(runs) == 2
+    events = tensorboard_scalars(runs[-1])
     assert [step for step, _ in events["reward"]] == list(
         range(1, grpo["max_steps"] + 1)
     )

@@ -290,3 +290,18 @@ def test_resume_minutes_bound_the_stretch_between_resume_points():
     job = plan.policy_job(cfg, "llama-vs-r-qwen3-4b", retries=10)
     assert job.resume_seconds == pytest.approx(240 * 60 + step)
     assert not any("resume point" in p for p in plan.problems(job))
+
+
+def test_the_gold_on_training_rollouts_is_counted_as_its_servers_load():
+    """policy_monitoring: every 10th of 1200 steps (the first included), a 16th of the step's
+    8,192 rollouts: 120 x 512 gold calls per policy run, each a judge prompt and a thinking."""
+    cfg = load("paper")
+    job = plan.policy_job(cfg, "llama-vs-nr-qwen3-8b")
+    assert job.gold["calls"] == 120 * 512
+    thinking = cfg["plan"]["thinking_tokens"] + cfg["plan"]["tokens"]["verdict"]
+    assert job.gold["output_tokens"] == pytest.approx(120 * 512 * thinking)
+    cfg["policy_monitoring"]["gold_every"] = 0
+    assert plan.policy_job(cfg, "llama-vs-nr-qwen3-8b").gold == {}
+    assert (
+        "gold_on_rollouts" not in plan.policy_job(cfg, "llama-vs-nr-qwen3-8b").record()
+    )

@@ -256,11 +256,12 @@ def test_a_policy_on_two_processes_killed_at_its_time_limit_resumes_from_its_las
     # One tracked run per backend, continued by the resumed attempt: every step once, with the
     # values of the train log (W&B's rewind and TensorBoard's purge drop the killed attempt's
     # steps after its resume point).
-    from tracker_records import tensorboard_scalars, wandb_run
+    from tracker_records import tensorboard_runs, tensorboard_scalars, wandb_run
 
     folder = cluster_run / f"tracking/train_policy/{POLICY_RUN}"
     rewards = dict(zip(history["trainer_step"], history["reward"]))
-    tb = tensorboard_scalars(folder / "tensorboard")["reward"]
+    (run,) = tensorboard_runs(folder / "tensorboard")
+    tb = tensorboard_scalars(run)["reward"]
     assert [step for step, _ in tb] == list(range(1, POLICY_STEPS + 1))  # none twice
     assert dict(tb) == pytest.approx(rewards)
     ids, steps = wandb_run(folder)

@@ -6,7 +6,7 @@ import math
 from types import SimpleNamespace
 
 import pytest
-from tracker_records import tensorboard_scalars, wandb_run
+from tracker_records import tensorboard_runs, tensorboard_scalars, wandb_run
 
 from judgerl import tracking
 
@@ -58,15 +58,29 @@ def test_a_resumed_job_continues_one_tracked_run_without_a_step_twice(tmp_path):
     )
     folder = tmp_path / "tracking/train_policy/smollm2-vs-nr"
     expected = {s: float(s) if s <= 3 else 100.0 * s for s in range(1, 9)}
-    reward = tensorboard_scalars(folder / "tensorboard")["reward"]
+    run_id = (work / "tracked_run").read_text().strip()
+    (run,) = tensorboard_runs(folder / "tensorboard")  # one run, both attempts
+    assert run.name == run_id
+    reward = tensorboard_scalars(run)["reward"]
     assert [step for step, _ in reward] == list(range(1, 9))  # none twice
     assert dict(reward) == pytest.approx(expected)
     ids, history = wandb_run(folder)
-    assert ids == {
-        (work / "wandb_run_id").read_text().strip()
-    }  # one run, both attempts
+    assert ids == {run_id}
     assert sorted(history) == list(range(1, 9))
     assert {s: h["reward"] for s, h in history.items()} == pytest.approx(expected)
+
+
+def test_a_fresh_start_is_a_new_tracked_run(tmp_path):
+    """A job rerun from scratch (its work folder gone: new settings, --forcerun) is a new run
+    beside the old one, not a continuation of it."""
+    settings = {"report_to": ["tensorboard"], "dir": str(tmp_path / "tracking")}
+    for work in (tmp_path / "work1", tmp_path / "work2"):
+        callbacks = tracking.callbacks(settings, "train_judge_sft", {"j": "x"}, work)
+        attempt(callbacks, 1, 3, float)
+    runs = tensorboard_runs(tmp_path / "tracking/train_judge_sft/x/tensorboard")
+    assert len(runs) == 2
+    for run in runs:
+        assert [s for s, _ in tensorboard_scalars(run)["reward"]] == [1, 2, 3]
 
 
 def test_only_the_main_process_logs(tmp_path):

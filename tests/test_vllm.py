@@ -292,7 +292,7 @@ def test_a_policy_trains_against_a_served_judge(dag, tiny_model_dir, tmp_path):
     # process (transformers) after the same thinking.
     assert re.search(
         r"served judge at http://127\.0\.0\.1:\d+/v1 agrees with the judge in process: "
-        r"total variation at most 0\.\d+ over 4 items",
+        r"total variation at most 0\.\d+ over \d+ items",
         log,
     ), log[-3000:]
     server_log = (workdir / f"logs/train_policy/{run}.judge_server.log").read_text()

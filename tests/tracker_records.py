@@ -10,10 +10,15 @@ from pathlib import Path
 BLOCK = 32768  # LevelDB log blocks; W&B's file starts with a 7-byte header of its own
 
 
+def tensorboard_runs(folder: Path) -> list[Path]:
+    """A job's TensorBoard runs (`tensorboard/<run id>/`), oldest first."""
+    return sorted(p for p in Path(folder).iterdir() if p.is_dir())
+
+
 def tensorboard_scalars(folder: Path) -> dict[str, list[tuple[int, float]]]:
-    """tag -> [(step, value)] in the order logged, as TensorBoard shows them: events that a
-    resumed attempt purged are gone. (The Trainer logs some tags twice at one step, such as
-    `epoch` beside its closing summary.)"""
+    """tag -> [(step, value)] in the order logged, as TensorBoard shows one run's folder:
+    events that a resumed attempt purged are gone. (The Trainer logs some tags twice at one
+    step, such as `epoch` beside its closing summary.)"""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     acc = EventAccumulator(str(folder), size_guidance={"scalars": 0})

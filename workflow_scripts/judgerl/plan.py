@@ -121,6 +121,10 @@ class PlannedJob:
     # once (vLLM's max_num_seqs), its KV-cache budget and a mean rollout's KV (bytes), and the
     # sequences it decodes at once (the plan's concurrency).
     rollout_engine: dict = field(default_factory=dict)
+    # The gold on a policy's training rollouts (policy_monitoring.gold_every): its calls to the
+    # gold's server over the run, and their tokens in (prompt) and out (thinking and verdict).
+    # The gold's server is not the job's: the plan counts its load, not its time.
+    gold: dict = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -186,6 +190,7 @@ class PlannedJob:
                 if self.rollout_engine
                 else {}
             ),
+            **({"gold_on_rollouts": self.gold} if self.gold else {}),
             "fits": self.fits,
             "finishes": self.finishes,
             "problems": self.problems,
@@ -605,7 +610,27 @@ def policy_job(config: dict, run: str, retries: int = 0) -> PlannedJob | None:
         config, spec["judge"], step["rollouts"], group, completion
     )
     _grpo_times(config, job, step, judge, args)
+    job.gold = gold_on_rollouts(config, args, step["rollouts"], completion)
     return job
+
+
+def gold_on_rollouts(
+    config: dict, args: dict, rollouts: int, completion: float
+) -> dict:
+    """The gold's load from a policy run's monitoring: every `gold_every`-th step (the first
+    included), a `gold_sample` share of the step's rollouts, one pointwise call each, thinking
+    `plan.thinking_tokens`."""
+    monitor = config["policy_monitoring"]
+    if not monitor["gold_every"]:
+        return {}
+    steps = math.ceil(args["max_steps"] / monitor["gold_every"])
+    calls = steps * max(1, round(rollouts * monitor["gold_sample"]))
+    output = config["plan"]["thinking_tokens"] + config["plan"]["tokens"]["verdict"]
+    return {
+        "calls": calls,
+        "prompt_tokens": calls * judge_prompt_tokens(config, 1, completion),
+        "output_tokens": calls * output,
+    }
 
 
 def inference_jobs(config: dict, retries: int = 0) -> list[PlannedJob]:
@@ -793,6 +818,10 @@ def totals(job_list: list[PlannedJob]) -> dict:
         "jobs": len(job_list),
         "fit": all(j.fits for j in job_list),
         "finish": all(j.finishes for j in job_list),
+        "gold_on_rollouts": {
+            key: sum(j.gold.get(key, 0) for j in job_list)
+            for key in ("calls", "prompt_tokens", "output_tokens")
+        },
     }
 
 
@@ -828,6 +857,14 @@ def render(job_list: list[PlannedJob]) -> str:
         f"longest job: {total['longest_job']['name']}, "
         f"{total['longest_job']['wall_hours']:,.0f} h of wall time"
     )
+    gold = total["gold_on_rollouts"]
+    if gold["calls"]:
+        lines.append(
+            f"the gold on the training rollouts (policy_monitoring): {gold['calls']:,.0f} "
+            f"calls to its server, {gold['prompt_tokens'] / 1e9:,.2f}B tokens in and "
+            f"{gold['output_tokens'] / 1e9:,.2f}B out over all runs (its server's time is "
+            "not the jobs')"
+        )
     return "\n".join(lines)
 
 

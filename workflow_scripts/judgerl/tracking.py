@@ -5,16 +5,17 @@ Config `tracking` chooses the backends (`report_to`) and where they write: a fol
 job's outputs before a rerun leaves it. The trainer's own files (`train_log.csv`, the judge-call
 logs) stay the record; the trackers mirror what the Trainer logs, from the main process only.
 
-A job resumed after a kill or a time limit continues the same tracked run, without a step twice:
-the run starts at the first step the resumed Trainer takes (its checkpoint's step s is known only
+A job resumed after a kill or a time limit continues the same tracked run (its id is kept in the
+job's work folder with the resume state; a fresh start is a new run), without a step twice: the
+trackers start at the first step the resumed Trainer takes (its checkpoint's step s is known only
 once it has loaded it), and
-- TensorBoard writes a purge marker at s + 1, so readers drop what an earlier attempt logged
-  after the resume point (torch's SummaryWriter `purge_step`);
-- W&B continues the run of the id kept in the job's work folder (with its resume state). W&B
-  cannot overwrite a step, and a job stopped by its time limit takes W&B's service with it
-  before its last steps reach W&B's files: the run is rewound to its start (`resume_from`) and
-  the checkpoint's own log (the Trainer's log history up to s) is logged again, then the
-  resumed steps. Its steps are the Trainer's (`step=global_step`). Offline by default
+- TensorBoard (one folder per tracked run, `tensorboard/<run id>/`) writes a purge marker at
+  s + 1, so readers drop what the stopped attempt logged after the resume point (torch's
+  SummaryWriter `purge_step`);
+- W&B continues the run of that id. W&B cannot overwrite a step, and a job stopped by its time
+  limit takes W&B's service with it before its last steps reach W&B's files: the run is rewound
+  to its start (`resume_from`) and the checkpoint's own log (the Trainer's log history up to s)
+  is logged again, then the resumed steps. Its steps are the Trainer's (`step=global_step`). Offline by default
   (`wandb_mode`), synced later with `wandb sync`.
 
 `check` runs before any job starts: a backend whose package is missing, or W&B online without a
@@ -79,24 +80,50 @@ def scalars(logs: dict) -> dict[str, float]:
     }
 
 
+class TrackedRun:
+    """A job's tracked run: its id, kept in the job's work folder with the resume state, so
+    that an attempt that resumes the training continues it. A fresh start (the work folder
+    without one: a new job, or one whose settings changed) is a new run, named by its start time.
+    Read by the main process only, when its trackers start."""
+
+    def __init__(self, work: Path):
+        self.file = Path(work) / "tracked_run"
+        self._id: str | None = None
+        self.resumed = False
+
+    @property
+    def id(self) -> str:
+        if self._id is None:
+            if self.file.exists():
+                self._id, self.resumed = self.file.read_text().strip(), True
+            else:
+                import secrets
+                import time
+
+                self._id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+                self.file.parent.mkdir(parents=True, exist_ok=True)
+                self.file.write_text(self._id + "\n")
+        return self._id
+
+
 def callbacks(settings: dict | None, rule: str, wildcards: dict, work: Path) -> list:
     """TrainerCallbacks of the chosen backends for one job (none without `tracking`)."""
     settings = settings or {}
     folder = job_dir(settings, rule, wildcards)
-    name = f"{rule}/{job_name(wildcards)}"
+    run = TrackedRun(work)
     TensorBoardLog, WandbLog = _trackers()
     out = []
     for backend in settings.get("report_to", []):
         if backend == "tensorboard":
-            out.append(TensorBoardLog(folder / "tensorboard"))
+            out.append(TensorBoardLog(folder / "tensorboard", run))
         elif backend == "wandb":
             out.append(
                 WandbLog(
                     folder,
+                    run,
                     project=settings.get("project", "judgerl"),
-                    name=name,
+                    name=f"{rule}/{job_name(wildcards)}",
                     mode=settings.get("wandb_mode", "offline"),
-                    id_file=Path(work) / "wandb_run_id",
                 )
             )
     return out
@@ -139,17 +166,19 @@ def _trackers():
                 self.started = False
 
     class TensorBoardLog(Tracker):
-        def __init__(self, folder: Path):
-            self.folder, self.writer = Path(folder), None
+        """`<folder>/<run id>/`: one TensorBoard run per tracked run."""
+
+        def __init__(self, folder: Path, run: TrackedRun):
+            self.folder, self.run, self.writer = Path(folder), run, None
 
         def start(self, step: int, history: list[dict]) -> None:
             from torch.utils.tensorboard import SummaryWriter
 
-            # After a resume at step s, readers drop the events an earlier attempt wrote after s.
-            self.writer = SummaryWriter(
-                str(self.folder), purge_step=step + 1 if step else None
-            )
-            log.info("TensorBoard: %s (from step %d)", self.folder, step + 1)
+            folder = self.folder / self.run.id
+            # Resumed at step s: readers drop what the stopped attempt logged after s.
+            purge = step + 1 if self.run.resumed else None
+            self.writer = SummaryWriter(str(folder), purge_step=purge)
+            log.info("TensorBoard: %s (from step %d)", folder, step + 1)
 
         def write(self, values: dict, step: int) -> None:
             for key, value in values.items():
@@ -161,15 +190,10 @@ def _trackers():
 
     class WandbLog(Tracker):
         def __init__(
-            self, folder: Path, project: str, name: str, mode: str, id_file: Path
+            self, folder: Path, run: TrackedRun, project: str, name: str, mode: str
         ):
-            self.folder, self.project, self.name, self.mode = (
-                Path(folder),
-                project,
-                name,
-                mode,
-            )
-            self.id_file, self.run = Path(id_file), None
+            self.folder, self.tracked, self.project = Path(folder), run, project
+            self.name, self.mode, self.run = name, mode, None
 
         def start(self, step: int, history: list[dict]) -> None:
             import wandb
@@ -181,20 +205,17 @@ def _trackers():
                 dir=str(self.folder),
                 mode=self.mode,
             )
-            if self.id_file.exists():
+            run_id = self.tracked.id
+            if not self.tracked.resumed:
+                self.run = wandb.init(**common, id=run_id)
+            else:
                 # The stopped attempt's last steps may not have reached W&B's files (its
                 # service dies with the job): rewind the run to its start and log again what
                 # the checkpoint's own log holds, up to the resume point.
-                run_id = self.id_file.read_text().strip()
                 self.run = wandb.init(**common, resume_from=f"{run_id}?_step=0")
                 for row in history:
                     if 0 < row.get("step", 0) <= step:
                         self.write(scalars(row), row["step"])
-            else:
-                self.run = wandb.init(**common)
-                run_id = self.run.id
-                self.id_file.parent.mkdir(parents=True, exist_ok=True)
-                self.id_file.write_text(run_id + "\n")
             log.info(
                 "W&B run %s (%s, %s) from step %d",
                 run_id,
