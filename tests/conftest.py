@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import SimpleNamespace
@@ -230,6 +231,19 @@ def tiny_engine_fp32(tiny_model_dir):
     return TransformersEngine(tiny_model_dir, dtype="float32", batch_size=4)
 
 
+@contextmanager
+def memory_heavy():
+    """Held by the runs that take most of a 2-core, 23 GB machine's memory: the default run,
+    and the multi-node layout's two vLLM servers beside two trainers (about 14 GB alone), so
+    that the two test workers never run both at once (the kernel killed a trainer when they
+    did)."""
+    from filelock import FileLock
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(CACHE / "memory-heavy.lock")):
+        yield
+
+
 @pytest.fixture(scope="session")
 def default_run(tmp_path_factory):
     """The embedded default run once, end to end, in a copy of the repository (minutes): the
@@ -242,7 +256,8 @@ def default_run(tmp_path_factory):
         workdir = Path(os.environ["E2E_RUN_DIR"])
         return workdir, yaml.safe_load((workdir / "config.yaml").read_text())
     workdir = copy_workflow(tmp_path_factory.mktemp("e2e"))
-    run_snakemake(workdir, "--cores", "2", timeout=3600, fresh_process=True)
+    with memory_heavy():
+        run_snakemake(workdir, "--cores", "2", timeout=3600, fresh_process=True)
     return workdir, yaml.safe_load((workdir / "config.yaml").read_text())
 
 

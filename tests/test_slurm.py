@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import memory_heavy
 
 from judgerl.files import read_jsonl
 
@@ -298,23 +299,29 @@ def test_two_machines_train_over_gloo_against_two_served_judges(cluster_run):
                     "gpus": 0,
                     "max_model_len": 2048,
                     "env": {"VLLM_CPU_KVCACHE_SPACE": 1},
-                    "extra_args": ["--enforce-eager"],
+                    "extra_args": ["--enforce-eager", "--max-num-seqs", "8"],
                 },
             },
         }
+        # Memory: four processes of this layout, two of them vLLM servers, share the host
+        # (about 14 GB at their peak): the KL monitor's reference copies and W&B's service,
+        # tested in the test above, stay out.
+        cfg["policy_monitoring"]["kl_to_initial"] = False
+        cfg["tracking"] = {"report_to": []}
 
     cfg = edit_config(cluster_run, edit)
     judge = "results/judges/nr-135m/sft"
     target = f"results/policies/{POLICY_RUN}/train_log.csv"
     # The one node stands in for two (SFT) and four (policy) nodes: one node, one task each.
-    done = slurm_snakemake(
-        cluster_run,
-        target,
-        "--set-resources",
-        "train_judge_sft:nodes=1",
-        "train_policy:nodes=1",
-        "train_policy:tasks=2",
-    )
+    with memory_heavy():  # not beside the default run of the other test worker
+        done = slurm_snakemake(
+            cluster_run,
+            target,
+            "--set-resources",
+            "train_judge_sft:nodes=1",
+            "train_policy:nodes=1",
+            "train_policy:tasks=2",
+        )
     assert done.returncode == 0, f"{done.stdout[-4000:]}\n{done.stderr[-6000:]}"
     states = {rule: s for _, rule, s in our_jobs(cluster_run)}
     assert states["train_judge_sft"] == states["train_policy"] == "COMPLETED"

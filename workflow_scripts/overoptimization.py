@@ -84,14 +84,16 @@ def plot_rollouts(ax, series: dict, checkpoints: dict, pairwise: bool) -> None:
         color="tab:orange",
         alpha=0.15,
     )
-    ax.plot(
+    # A pairwise run's checkpoints are win rates against baseline answers, by the gold and by
+    # the judge, as is its judge's reward: those go on the right-hand axis.
+    judge_ax = ax.twinx() if pairwise else ax
+    judge_ax.plot(
         list(checkpoints["gold"]),
         list(checkpoints["gold"].values()),
         "o",
         color="tab:orange",
         label="gold, checkpoints (test prompts)",
     )
-    judge_ax = ax.twinx() if pairwise else ax
     judge_ax.plot(
         steps,
         [series[s][0] for s in steps],
@@ -107,7 +109,7 @@ def plot_rollouts(ax, series: dict, checkpoints: dict, pairwise: bool) -> None:
         label="judge, checkpoints (test prompts)",
     )
     if pairwise:
-        judge_ax.set_ylabel("judge win rate", fontsize=7)
+        judge_ax.set_ylabel("win rate (judge reward, checkpoints)", fontsize=7)
     ax.set_xlabel("step")
     ax.grid(alpha=0.3)
 
