@@ -325,3 +325,64 @@ def test_a_policy_trains_against_a_served_judge(dag, tiny_model_dir, tmp_path):
     for call, p in zip(calls, probs):
         expected = [x / sum(p) for x in p]
         assert total_variation(call["probs"], expected) < MAX_TOTAL_VARIATION
+
+
+def test_a_run_whose_server_serves_another_model_fails_before_rl(
+    dag, tiny_model_dir, tmp_path
+):
+    """The served-judge check on a real run: the server is given another model than the judge
+    (the tiny model with its weights perturbed, as a wrong checkpoint would be); the policy job
+    fails before its first step, naming the server and the items, and writes no output."""
+    import torch
+    import yaml
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    other = tmp_path / "other-model"
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.add_(
+                0.5 * param.std() * torch.randn(param.shape, generator=generator)
+            )
+    model.save_pretrained(other)
+    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(other)
+
+    workdir = dag.copy(tmp_path / "wf")
+    prepared = workdir / "results/models/smollm2-135m"
+    shutil.copytree(tiny_model_dir, prepared)
+    os.utime(prepared)
+    path = workdir / "config.yaml"
+    cfg = yaml.safe_load(path.read_text())
+    run = "smollm2-vs-base-r-135m"
+    cfg["policy_runs"][run] = {"policy": "smollm2-135m", "judge": "base-r-135m"}
+    cfg["launch"] = {
+        "train_policy": {
+            "judge_server": {
+                "gpus": 0,
+                "max_model_len": MAX_MODEL_LEN,
+                "env": {"VLLM_CPU_KVCACHE_SPACE": 1},
+                # vLLM takes the last --model: the server serves the other model
+                "extra_args": ["--enforce-eager", "--model", str(other)],
+                "check_items": 2,
+            }
+        }
+    }
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    proc = dag.snakemake(
+        workdir,
+        "--cores",
+        "2",
+        f"results/policies/{run}/train_log.csv",
+        check=False,
+        timeout=1800,
+    )
+    assert proc.returncode != 0
+    log = (workdir / f"logs/train_policy/{run}.log").read_text()
+    assert re.search(
+        r"the judge served at http://127\.0\.0\.1:\d+/v1 disagrees with its own model in "
+        r"process on \d of 2 check items",
+        log,
+    ), log[-3000:]
+    assert "training steps" not in log  # it failed before RL
+    assert not (workdir / f"results/policies/{run}/train_log.csv").exists()
