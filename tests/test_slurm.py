@@ -5,6 +5,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -43,11 +44,11 @@ if not _cluster_answers():
 # group), and spends most of its time waiting on the executor's status checks.
 TARGETS = [f"results/gold/high/{split}.jsonl" for split in ("judge_train", "judge_val")]
 RULES = {"prepare_model", "make_splits", "generate_candidates", "annotate_gold"}
-STEPS = 40  # of the judge SFT that the scheduler kills
+STEPS = 8  # of the judge SFT that the scheduler kills
 
 
-def slurm_snakemake(workdir, *args, timeout=1800):
-    cmd = [
+def slurm_command(*args) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "snakemake",
@@ -64,8 +65,15 @@ def slurm_snakemake(workdir, *args, timeout=1800):
         "--latency-wait",
         "30",
     ]
+
+
+def slurm_snakemake(workdir, *args, timeout=1800):
     return subprocess.run(
-        cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout
+        slurm_command(*args),
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -97,6 +105,65 @@ def our_jobs(workdir) -> list[tuple[str, str, str]]:
     ]
 
 
+def resume_points(work: Path) -> list[int]:
+    """The steps of the whole resume points in a trainer's folder (read only: the trainer's own
+    `last_checkpoint` clears a cut one, which here may be one being written)."""
+    return sorted(
+        int(p.name.split("-")[1])
+        for p in work.glob("checkpoint-*")
+        if (p / "trainer_state.json").is_file()
+    )
+
+
+def killed_at_its_time_limit_after_a_resume_point(workdir, target, rule, work):
+    """Runs `target` through the scheduler until its trainer has written a whole resume point,
+    then lets the scheduler kill the job at its time limit before the next one: the test stops
+    the job's processes (SIGSTOP) and lowers the job's limit to 1 minute (`scontrol update`), so
+    the kill falls between two resume points on a machine of any speed or load. The scheduler's
+    kill is the real one (state TIMEOUT)."""
+    out = workdir / f".{rule}-killed.out"
+    with out.open("w") as sink:
+        proc = subprocess.Popen(
+            slurm_command(target, "--set-resources", f"{rule}:runtime=10"),
+            cwd=workdir,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 1200
+        while not resume_points(work):
+            assert proc.poll() is None, out.read_text()[-4000:]
+            assert time.monotonic() < deadline, out.read_text()[-4000:]
+            time.sleep(1)
+        # The other ranks' RNG states are written beside rank 0's trainer state.
+        time.sleep(3)
+        squeue = subprocess.run(
+            ["squeue", "-h", "-o", "%i|%k|%Z"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        (job,) = [
+            line.split("|")[0]
+            for line in squeue.splitlines()
+            if line.endswith(f"|{workdir}") and f"rule_{rule}_" in line
+        ]
+        frozen = []
+        for environ in Path("/proc").glob("[0-9]*/environ"):
+            try:
+                if f"SLURM_JOB_ID={job}".encode() in environ.read_bytes().split(b"\0"):
+                    os.kill(int(environ.parent.name), signal.SIGSTOP)
+                    frozen.append(environ.parent.name)
+            except (OSError, ProcessLookupError):
+                pass  # a process that ended meanwhile
+        assert frozen, f"no process of job {job} found"
+        subprocess.run(
+            ["scontrol", "update", f"JobId={job}", "TimeLimit=1"], check=True
+        )
+        proc.wait(timeout=600)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out.read_text(), "")
+
+
 @pytest.fixture(scope="module")
 def cluster_run(dag, tmp_path_factory):
     import yaml
@@ -125,15 +192,12 @@ def test_gold_annotation_through_slurm(cluster_run):
 
 
 def test_a_training_killed_at_its_time_limit_resumes_from_its_checkpoint(cluster_run):
-    """The scheduler kills a judge's SFT at its 1-minute limit; --rerun-incomplete continues it."""
+    """The scheduler kills a judge's SFT at its time limit; --rerun-incomplete continues it."""
     import yaml
 
     path = cluster_run / "config.yaml"
     cfg = yaml.safe_load(path.read_text())
-    # One example per step and a checkpoint (with validation on 4 items) after every step: steps
-    # of 4-10 s (measured: 3.7 s alone, 5-8 s beside other tests), so a whole checkpoint exists
-    # well before the kill (60-95 s in), and the job, about 170 s long alone here, does not
-    # finish before it on a machine up to 1.8 times as fast.
+    # One example per step and a checkpoint (with validation) after every step.
     cfg["training"]["judge_sft"].update(
         max_steps=STEPS, per_device_train_batch_size=1, save_steps=1
     )
@@ -141,13 +205,13 @@ def test_a_training_killed_at_its_time_limit_resumes_from_its_checkpoint(cluster
     target = "results/judges/nr-135m/sft"
     work = cluster_run / "results/judges/nr-135m/sft.work/trainer"
 
-    killed = slurm_snakemake(
-        cluster_run, target, "--set-resources", "train_judge_sft:runtime=1"
+    killed = killed_at_its_time_limit_after_a_resume_point(
+        cluster_run, target, "train_judge_sft", work
     )
     assert killed.returncode != 0
     assert [
         state for _, rule, state in our_jobs(cluster_run) if rule == "train_judge_sft"
-    ] == ["TIMEOUT"]
+    ] == ["TIMEOUT"], killed.stdout[-3000:]
     assert not (cluster_run / target).exists()  # nothing half-trained looks finished
     from judgerl.training import last_checkpoint
 
@@ -195,7 +259,7 @@ def test_a_policy_on_two_processes_killed_at_its_time_limit_resumes_from_its_las
     cluster_run,
 ):
     """A policy run of two trainer processes with resume points by the clock (every 15 s) and
-    no export before its last step: the scheduler kills it at its 1-minute limit, between two
+    no export before its last step: the scheduler kills it at its time limit, between two
     resume points; the rerun continues from the last one. Every judge call of every step and
     rank is in judge_calls.jsonl exactly once, every line whole JSON, and the count the job
     logs is over both ranks."""
@@ -220,13 +284,13 @@ def test_a_policy_on_two_processes_killed_at_its_time_limit_resumes_from_its_las
     grpo = cfg["training"]["policy_grpo"]
     target = f"results/policies/{POLICY_RUN}/train_log.csv"
     work = cluster_run / f"results/policies/{POLICY_RUN}/.work/trainer"
-    killed = slurm_snakemake(
-        cluster_run, target, "--set-resources", "train_policy:runtime=1"
+    killed = killed_at_its_time_limit_after_a_resume_point(
+        cluster_run, target, "train_policy", work
     )
     assert killed.returncode != 0
     assert [s for _, rule, s in our_jobs(cluster_run) if rule == "train_policy"] == [
         "TIMEOUT"
-    ], killed.stderr[-3000:]
+    ], killed.stdout[-3000:]
     assert not (cluster_run / target).exists()
     last = last_checkpoint(work)
     assert last is not None, list(work.iterdir()) if work.exists() else "no trainer dir"
