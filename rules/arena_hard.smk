@@ -2,16 +2,16 @@
 # the questions; every answer meets the category's baseline answer in two games, positions
 # swapped, before one judge (GPT-4.1 in the paper); Bradley-Terry scores with and without style
 # control, with bootstrap intervals, in arena-hard-auto's layouts throughout. The config's
-# Arena-Hard section is resolved by judgerl/arena_plan.py.
+# Arena-Hard section is resolved by judgerl/arena/config.py.
 
-from judgerl import arena_plan
+from judgerl.arena import config as arena_config
 
-ARENA_QUESTIONS = arena_plan.source_file(ARENA, ARENA["questions"])
-ARENA_FETCHED = arena_plan.fetched(ARENA)
-ARENA_BASELINE = "results/arena_hard/baseline_answers.jsonl"
-ARENA_PROMPTS = "results/arena_hard/judge_prompts.json"
-ARENA_POOL = arena_plan.pool(ARENA)
-ARENA_CONTESTANTS = arena_plan.contestants(
+ARENA_QUESTIONS = arena_config.source_file(ARENA, ARENA["questions"])
+ARENA_FETCHED = arena_config.fetched(ARENA)
+ARENA_BASELINE = arena_file("baseline_answers.jsonl")
+ARENA_PROMPTS = arena_file("judge_prompts.json")
+ARENA_POOL = arena_config.pool(ARENA)
+ARENA_CONTESTANTS = arena_config.contestants(
     ARENA, config["policy_runs"], TRAINED_STEPS[-1]
 )
 CONTESTANTS = [c["contestant"] for c in ARENA_CONTESTANTS]
@@ -21,10 +21,10 @@ ARENA_BASELINES = {
     category: (
         {**base, "model_dir": model_dir(base["model"])} if "model" in base else base
     )
-    for category, base in arena_plan.baselines(ARENA, config["models"]).items()
+    for category, base in arena_config.baselines(ARENA, config["models"]).items()
 }
-ARENA_JUDGE = arena_plan.judge(ARENA, config["models"])
-ARENA_LENGTH_TOKENIZER = arena_plan.length_tokenizer(ARENA)
+ARENA_JUDGE = arena_config.judge(ARENA, config["models"])
+ARENA_LENGTH_TOKENIZER = arena_config.length_tokenizer(ARENA)
 if ARENA_LENGTH_TOKENIZER["kind"] == "model":
     ARENA_LENGTH_TOKENIZER["path"] = model_dir(ARENA_LENGTH_TOKENIZER["model"])
 
@@ -37,7 +37,7 @@ if ARENA_FETCHED:
 
     rule fetch_arena_hard:
         output:
-            [arena_plan.source_file(ARENA, path) for path in ARENA_FETCHED],
+            [arena_config.source_file(ARENA, path) for path in ARENA_FETCHED],
         log:
             "logs/arena_hard/fetch.log",
         conda:
@@ -78,16 +78,14 @@ rule generate_arena_answers:
         ],
         length_tokenizer=ARENA_LENGTH_TOKENIZER.get("path", []),
     output:
-        answers="results/arena_hard/answers/{contestant}.jsonl",
+        answers=arena_answers("{contestant}"),
     log:
         "logs/arena_hard/answers/{contestant}.log",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: rule_threads("generate_arena_answers")
     resources:
-        gpu=resource("generate_arena_answers", "gpu", 0),
-        mem_mb=resource("generate_arena_answers", "mem_mb", 8000),
-        runtime=resource("generate_arena_answers", "runtime", 120),
+        **rule_resources("generate_arena_answers"),
     params:
         name="{contestant}",
         spec=lambda wc: model_spec(
@@ -115,11 +113,9 @@ rule generate_arena_baseline:
         "logs/arena_hard/answers/baseline.log",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: rule_threads("generate_arena_baseline")
     resources:
-        gpu=resource("generate_arena_baseline", "gpu", 0),
-        mem_mb=resource("generate_arena_baseline", "mem_mb", 8000),
-        runtime=resource("generate_arena_baseline", "runtime", 120),
+        **rule_resources("generate_arena_baseline"),
     params:
         baselines=ARENA_BASELINES,
         backend=ARENA_ANSWER_BACKEND,
@@ -132,22 +128,20 @@ rule generate_arena_baseline:
 rule judge_arena:
     input:
         questions=ARENA_QUESTIONS,
-        answers="results/arena_hard/answers/{contestant}.jsonl",
+        answers=arena_answers("{contestant}"),
         baseline=ARENA_BASELINE,
         model=served_model_input(ARENA_JUDGE["model"], ARENA_JUDGE["backend"]),
         prompts=[ARENA_PROMPTS] if "prompts" in ARENA else [],
     output:
-        judgments="results/arena_hard/judgments/{contestant}.jsonl",
+        judgments=arena_judgments("{contestant}"),
     log:
         "logs/arena_hard/judgments/{contestant}.log",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: rule_threads("judge_arena")
     resources:
         # GPT-4.1 over HTTP at paper scale: no GPU unless config gives the judge one.
-        gpu=resource("judge_arena", "gpu", 0),
-        mem_mb=resource("judge_arena", "mem_mb", 8000),
-        runtime=resource("judge_arena", "runtime", 240),
+        **rule_resources("judge_arena"),
     params:
         judge=ARENA_JUDGE,
         seed=config["seed"],
@@ -158,33 +152,31 @@ rule judge_arena:
 rule arena_hard_tables:
     input:
         questions=ARENA_QUESTIONS,
-        judgments=expand(
-            "results/arena_hard/judgments/{contestant}.jsonl", contestant=CONTESTANTS
-        ),
-        answers=expand(
-            "results/arena_hard/answers/{contestant}.jsonl", contestant=CONTESTANTS
-        ),
+        judgments=[arena_judgments(c) for c in CONTESTANTS],
+        answers=[arena_answers(c) for c in CONTESTANTS],
         baseline=ARENA_BASELINE,
-        pool_answers=[arena_plan.source_file(ARENA, a) for a, _ in ARENA_POOL.values()],
+        pool_answers=[
+            arena_config.source_file(ARENA, a) for a, _ in ARENA_POOL.values()
+        ],
         pool_judgments=[
-            arena_plan.source_file(ARENA, j) for _, j in ARENA_POOL.values()
+            arena_config.source_file(ARENA, j) for _, j in ARENA_POOL.values()
         ],
     output:
         **{
             f"{table}_csv": report(
-                f"results/tables/{table}.csv",
+                table_file(table, "csv"),
                 caption="../report/arena_table.rst",
                 category="Arena-Hard-V2",
             )
             for table in ARENA["tables"]
         },
-        **{f"{table}_md": f"results/tables/{table}.md" for table in ARENA["tables"]},
+        **{f"{table}_md": table_file(table, "md") for table in ARENA["tables"]},
         csv=report(
-            "results/tables/arena_hard.csv",
+            table_file("arena_hard", "csv"),
             caption="../report/arena_hard.rst",
             category="Arena-Hard-V2",
         ),
-        md="results/tables/arena_hard.md",
+        md=table_file("arena_hard", "md"),
     log:
         "logs/arena_hard_tables.log",
     conda:

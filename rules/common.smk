@@ -1,13 +1,15 @@
-# Helpers of the rules: the config in canonical form, the names it defines, the paths of the
-# artifacts, and each job's slice of config for `params:`, so that editing one judge or one run
-# reruns exactly the jobs that read it. Checks live in judgerl/config.py, figure and table
-# selection in judgerl/tables.py.
+# Helpers of the rules: the config in canonical form, the names it defines, each rule's
+# resources, the paths of the artifacts, and each job's slice of config for `params:`, so that
+# editing one judge or one run reruns exactly the jobs that read it. Checks live in
+# judgerl/config.py, figure and table selection in judgerl/tables.py.
+#
+# Paths: every path under results/ that a rule reads or writes comes from a helper below (with
+# wildcards as "{run}" where a rule's output pattern needs them); no rule spells one itself, so a
+# helper changes every rule that uses its artifact. Logs and benchmarks are per rule and stay in
+# their rule.
 
-import sys
-
-# The Snakefile reads the config through the library; rule scripts find it beside them (Snakemake
-# puts a script's own folder on its path).
-sys.path.insert(0, f"{workflow.basedir}/workflow_scripts")
+# The library judgerl is installed with the workflow (make setup); rule scripts also find it beside
+# them (Snakemake puts a script's own folder on its path), as jobs in a conda environment do.
 
 from judgerl import config as study_config
 from judgerl import serving, tracking
@@ -38,26 +40,36 @@ POLICY_FIGURES = policy_figures(config["judges"], config["policy_runs"])
 ARENA = config.get("arena_hard")
 
 
-def resource(rule, name, default):
-    """A job's resource need: config `resources.<rule>.<name>`, else the rule's default.
+def rule_resources(rule_name):
+    """A rule's `resources:`: config `resources.<rule>` over its defaults (RULE_RESOURCES in
+    judgerl/config.py; a rule not there raises). A trainer's nodes and GPUs come from its layout
+    (judgerl/layout.py): `gpu` on one node; nodes, one task per node and GPUs per node (gres) over
+    several, run by the script's own srun steps; resources.<rule>.gpu counts GPUs per node.
+    Site settings (partition, account) live in profiles."""
+    needs = study_config.rule_resources(config, rule_name)
+    if rule_name in study_config.TRAINERS:
+        gpus = Layout.of(launch_settings(rule_name)).slurm_resources(needs["gpu"])
+    else:
+        gpus = {"gpu": needs["gpu"]}
+    return {**gpus, "mem_mb": needs["mem_mb"], "runtime": needs["runtime"]}
 
-    GPU counts live in config (the CPU default asks for none, and a GPU request fails at
-    submission on a cluster without GPUs); site settings (partition, account) live in profiles.
-    """
-    return study_config.resource(config, rule, name, default)
+
+def rule_threads(rule_name):
+    return study_config.rule_resources(config, rule_name)["threads"]
 
 
-def launch_settings(rule):
+def rule_retries(rule_name):
+    """Config `resources.<rule>.retries`; None: the profile's."""
+    return study_config.rule_resources(config, rule_name).get("retries")
+
+
+def launch_settings(rule_name):
     """How a trainer starts its processes (config `launch.<rule>`; judgerl/launch.py)."""
-    return config.get("launch", {}).get(rule, {})
-
-
-def trainer_resources(rule):
-    """A trainer's nodes and GPUs from its layout (judgerl/layout.py): `gpu` on one node; nodes,
-    one task per node and GPUs per node (gres) over several, run by the script's own srun steps.
-    resources.<rule>.gpu counts GPUs per node."""
-    layout = Layout.of(launch_settings(rule))
-    return layout.slurm_resources(resource(rule, "gpu", 0))
+    if rule_name not in study_config.TRAINERS:
+        raise study_config.ConfigError(
+            f"launch settings are for trainers ({', '.join(study_config.TRAINERS)}), not {rule_name!r}"
+        )
+    return config.get("launch", {}).get(rule_name, {})
 
 
 # ---- paths -----------------------------------------------------------------------------------
@@ -65,6 +77,18 @@ def trainer_resources(rule):
 
 def model_dir(name):
     return f"results/models/{name}"
+
+
+def split_file(split):
+    return f"results/data/splits/{split}.jsonl"
+
+
+def splits_summary():
+    return "results/data/splits/summary.json"
+
+
+def candidates_file(split):
+    return f"results/data/candidates/{split}.jsonl"
 
 
 def gold_file(effort, split):
@@ -77,6 +101,70 @@ def pairwise_gold_file(effort, split):
 
 def rubrics_file(split):
     return f"results/gold/rubrics/{split}.jsonl"
+
+
+def judge_stage_dir(judge, stage):
+    return f"results/judges/{judge}/{stage}"
+
+
+def judge_eval_file(judge, name, before_rl=False):
+    """A judge's evaluation file `name`; before_rl: its SFT model's (before GRPO)."""
+    folder = "eval_before_rl" if before_rl else "eval"
+    return f"results/judges/{judge}/{folder}/{name}"
+
+
+def checkpoint_dir(run, step):
+    return f"results/policies/{run}/checkpoint-{step}"
+
+
+def train_log(run):
+    return f"results/policies/{run}/train_log.csv"
+
+
+def judge_calls_file(run):
+    return f"results/policies/{run}/judge_calls.jsonl"
+
+
+def initial_answers(model):
+    return f"results/initial_policies/{model}/answers.jsonl"
+
+
+def initial_gold_scores(model, fmt):
+    return f"results/initial_policies/{model}/scores.gold.{fmt}.jsonl"
+
+
+def pairwise_baseline_file():
+    """The baseline answers that pairwise runs meet, if config evaluation.pairwise_baseline
+    names them (a file or the output of rule generate_pairwise_baseline)."""
+    return study_config.pairwise_baseline_file(config["evaluation"])
+
+
+def adversarial_file(name):
+    return f"results/adversarial/{name}.jsonl"
+
+
+def table_file(name, ext):
+    return f"results/tables/{name}.{ext}"
+
+
+def table_files(name):
+    return [table_file(name, "csv"), table_file(name, "md")]
+
+
+def figure_file(name):
+    return f"results/figures/{name}.png"
+
+
+def arena_file(name):
+    return f"results/arena_hard/{name}"
+
+
+def arena_answers(contestant):
+    return arena_file(f"answers/{contestant}.jsonl")
+
+
+def arena_judgments(contestant):
+    return arena_file(f"judgments/{contestant}.jsonl")
 
 
 def judge_format(judge):
@@ -101,10 +189,6 @@ def judge_rubrics(judge, split):
     return [rubrics_file(split)] if config["judges"][judge]["rubrics"] else []
 
 
-def judge_stage_dir(judge, stage):
-    return f"results/judges/{judge}/{stage}"
-
-
 def judge_model(judge):
     """The judge's final model: its last training stage, or its base model if it is untuned."""
     stages = config["judges"][judge]["stages"]
@@ -117,7 +201,7 @@ def policy_checkpoint(run, step):
     """Step 0 is the untrained policy itself; no copy is made."""
     if int(step) == 0:
         return model_dir(config["policy_runs"][run]["policy"])
-    return f"results/policies/{run}/checkpoint-{step}"
+    return checkpoint_dir(run, step)
 
 
 def initial_answers(model):
@@ -135,7 +219,7 @@ def score_file(run, step, scorer):
     """The gold verdict on an initial policy is shared too, per policy model and verdict format."""
     if str(step) == "0" and scorer == "gold":
         policy = config["policy_runs"][run]["policy"]
-        return f"results/initial_policies/{policy}/scores.gold.{run_format(run)}.jsonl"
+        return initial_gold_scores(policy, run_format(run))
     return f"results/policies/{run}/scores/step-{step}.{scorer}.jsonl"
 
 
@@ -195,10 +279,16 @@ def judge_training(judge, stage):
             "base_spec": model_spec(j["base"]),
             "mode": j["mode"],
             "format": j["format"],
-            "args": {**config["training"][f"judge_{stage}"], **j.get(stage, {})},
+            "args": study_config.judge_stage_args(config, judge, stage),
             "wording": config["judge_inference"]["wording"],
         }
     )
+
+
+def policy_training(run):
+    """One policy run's GRPO arguments: defaults, then its overrides (what the config check
+    checks)."""
+    return study_config.canonical(study_config.policy_grpo_args(config, run))
 
 
 def judge_inference(judge, purpose):
@@ -238,6 +328,27 @@ def gold_inference(effort, fmt="pointwise"):
     )
 
 
+def judge_evaluation_input(model):
+    """What a judge evaluation reads: the model measured (`model(judge)`) and the test split's
+    high-effort gold, against which every judge is measured, with its rubrics."""
+    return {
+        "model": lambda wc: model(wc.judge),
+        "test": lambda wc: gold_labels(wc.judge, "judge_test", "high"),
+        "rubrics": lambda wc: judge_rubrics(wc.judge, "judge_test"),
+    }
+
+
+def judge_evaluation_output(before_rl):
+    return {
+        name: judge_eval_file("{judge}", file, before_rl)
+        for name, file in (
+            ("verdicts", "verdicts.jsonl"),
+            ("agreement", "agreement.json"),
+            ("master_key", "master_key.jsonl"),
+        )
+    }
+
+
 def judge_of_run(run):
     return config["policy_runs"][run]["judge"]
 
@@ -249,8 +360,11 @@ def run_format(run):
 
 def baseline_answers_of_model(model, fmt):
     """Pairwise answers meet evaluation.pairwise_baseline's (GPT-4o), else the initial policy's."""
-    baseline = study_config.pairwise_baseline_file(config["evaluation"])
-    return [baseline or initial_answers(model)] if fmt == "pairwise" else []
+    return (
+        [pairwise_baseline_file() or initial_answers(model)]
+        if fmt == "pairwise"
+        else []
+    )
 
 
 def baseline_answers(run):

@@ -4,18 +4,16 @@
 
 rule prepare_model:
     output:
-        directory("results/models/{model}"),
+        directory(model_dir("{model}")),
     log:
         "logs/prepare_model/{model}.log",
     benchmark:
         "benchmarks/prepare_model/{model}.tsv"
     conda:
         CONDA_ENV
-    threads: 2
+    threads: rule_threads("prepare_model")
     resources:
-        gpu=resource("prepare_model", "gpu", 0),
-        mem_mb=resource("prepare_model", "mem_mb", 8000),
-        runtime=resource("prepare_model", "runtime", 60),
+        **rule_resources("prepare_model"),
     params:
         spec=lambda wc: model_spec(wc.model),
     script:
@@ -29,17 +27,15 @@ rule make_splits:
         ),
         token_counter=token_counter_input(),
     output:
-        splits=expand("results/data/splits/{split}.jsonl", split=ALL_SPLITS),
-        summary="results/data/splits/summary.json",
+        splits=[split_file(split) for split in ALL_SPLITS],
+        summary=splits_summary(),
     log:
         "logs/make_splits.log",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: rule_threads("make_splits")
     resources:
-        gpu=resource("make_splits", "gpu", 0),
-        mem_mb=resource("make_splits", "mem_mb", 4000),
-        runtime=resource("make_splits", "runtime", 30),
+        **rule_resources("make_splits"),
     params:
         data=config["data"],
         seed=config["seed"],
@@ -49,7 +45,7 @@ rule make_splits:
 
 rule generate_candidates:
     input:
-        split="results/data/splits/{split}.jsonl",
+        split=split_file("{split}"),
         model=lambda wc: (
             [model_dir(config["candidates"]["model"])]
             if config["candidates"]["source"] == "model"
@@ -57,18 +53,16 @@ rule generate_candidates:
         ),
         token_counter=token_counter_input(),
     output:
-        "results/data/candidates/{split}.jsonl",
+        candidates_file("{split}"),
     log:
         "logs/generate_candidates/{split}.log",
     benchmark:
         "benchmarks/generate_candidates/{split}.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: rule_threads("generate_candidates")
     resources:
-        gpu=resource("generate_candidates", "gpu", 0),
-        mem_mb=resource("generate_candidates", "mem_mb", 8000),
-        runtime=resource("generate_candidates", "runtime", 120),
+        **rule_resources("generate_candidates"),
     params:
         candidates=config["candidates"],
         max_response_tokens=config["data"].get("max_response_tokens"),

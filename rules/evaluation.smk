@@ -15,18 +15,16 @@ if isinstance(PAIRWISE_BASELINE, dict):
     rule generate_pairwise_baseline:
         input:
             checkpoints=[],
-            prompts="results/data/splits/policy_test.jsonl",
+            prompts=split_file("policy_test"),
         output:
-            answers=[study_config.pairwise_baseline_file(config["evaluation"])],
+            answers=[pairwise_baseline_file()],
         log:
             f"logs/generate_answers/baseline/{PAIRWISE_BASELINE['name']}.log",
         conda:
             CONDA_ENV
-        threads: 1
+        threads: rule_threads("generate_pairwise_baseline")
         resources:
-            gpu=resource("generate_pairwise_baseline", "gpu", 0),
-            mem_mb=resource("generate_pairwise_baseline", "mem_mb", 4000),
-            runtime=resource("generate_pairwise_baseline", "runtime", 240),
+            **rule_resources("generate_pairwise_baseline"),
         params:
             sampling=PAIRWISE_BASELINE.get("sampling", config["evaluation"]["answers"]),
             backend=PAIRWISE_BASELINE["backend"],
@@ -39,18 +37,16 @@ if isinstance(PAIRWISE_BASELINE, dict):
 rule generate_initial_answers:
     input:
         checkpoints=lambda wc: [model_dir(wc.model)],
-        prompts="results/data/splits/policy_test.jsonl",
+        prompts=split_file("policy_test"),
     output:
-        answers=["results/initial_policies/{model}/answers.jsonl"],
+        answers=[initial_answers("{model}")],
     log:
         "logs/generate_answers/initial/{model}.log",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: rule_threads("generate_initial_answers")
     resources:
-        gpu=resource("generate_initial_answers", "gpu", 0),
-        mem_mb=resource("generate_initial_answers", "mem_mb", 8000),
-        runtime=resource("generate_initial_answers", "runtime", 120),
+        **rule_resources("generate_initial_answers"),
     params:
         sampling=config["evaluation"]["answers"],
         backend=config["evaluation"]["backend"],
@@ -63,18 +59,16 @@ rule generate_initial_answers:
 rule generate_answers:
     input:
         checkpoints=lambda wc: [policy_checkpoint(wc.run, s) for s in TRAINED_STEPS],
-        prompts="results/data/splits/policy_test.jsonl",
+        prompts=split_file("policy_test"),
     output:
         answers=[answers_file("{run}", s) for s in TRAINED_STEPS],
     log:
         "logs/generate_answers/{run}.log",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: rule_threads("generate_answers")
     resources:
-        gpu=resource("generate_answers", "gpu", 0),
-        mem_mb=resource("generate_answers", "mem_mb", 8000),
-        runtime=resource("generate_answers", "runtime", 120),
+        **rule_resources("generate_answers"),
     params:
         sampling=config["evaluation"]["answers"],
         backend=config["evaluation"]["backend"],
@@ -84,30 +78,7 @@ rule generate_answers:
         "../workflow_scripts/generate_answers.py"
 
 
-rule score_initial_answers:
-    input:
-        answers=lambda wc: [initial_answers(wc.model)],
-        baseline=lambda wc: baseline_answers_of_model(wc.model, wc.format),
-        rubrics=[],
-        model=gold_model_input(),
-    output:
-        scores=["results/initial_policies/{model}/scores.gold.{format}.jsonl"],
-    log:
-        "logs/score_answers/initial/{model}.gold.{format}.log",
-    conda:
-        CONDA_ENV
-    threads: 1
-    resources:
-        gpu=resource("score_initial_answers", "gpu", 0),
-        mem_mb=resource("score_initial_answers", "mem_mb", 8000),
-        runtime=resource("score_initial_answers", "runtime", 120),
-    params:
-        inference=lambda wc: gold_inference("high", wc.format),
-        seed=config["seed"],
-    script:
-        "../workflow_scripts/score_answers.py"
-
-
+# A run's answers at every checkpoint, scored by its training judge (one job loads the judge once).
 rule score_answers_by_judge:
     input:
         answers=lambda wc: [answers_file(wc.run, s) for s in CHECKPOINT_STEPS],
@@ -120,11 +91,9 @@ rule score_answers_by_judge:
         "logs/score_answers/{run}.judge.log",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: rule_threads("score_answers_by_judge")
     resources:
-        gpu=resource("score_answers_by_judge", "gpu", 0),
-        mem_mb=resource("score_answers_by_judge", "mem_mb", 8000),
-        runtime=resource("score_answers_by_judge", "runtime", 120),
+        **rule_resources("score_answers_by_judge"),
     params:
         inference=lambda wc: judge_inference(judge_of_run(wc.run), "evaluation"),
         seed=config["seed"],
@@ -132,29 +101,43 @@ rule score_answers_by_judge:
         "../workflow_scripts/score_answers.py"
 
 
-rule score_answers_by_gold:
+# The same scoring by the gold judge at high effort: the trained checkpoints' answers of a run;
+# step 0's gold score is the initial policy's, shared (score_initial_answers).
+use rule score_answers_by_judge as score_answers_by_gold with:
     input:
         answers=lambda wc: [answers_file(wc.run, s) for s in TRAINED_STEPS],
         baseline=lambda wc: baseline_answers(wc.run),
         rubrics=[],
         model=gold_model_input(),
     output:
-        # Step 0's gold score is the initial policy's, shared (score_initial_answers).
         scores=[score_file("{run}", s, "gold") for s in TRAINED_STEPS],
     log:
         "logs/score_answers/{run}.gold.log",
-    conda:
-        CONDA_ENV
-    threads: 1
+    threads: rule_threads("score_answers_by_gold")
     resources:
-        gpu=resource("score_answers_by_gold", "gpu", 0),
-        mem_mb=resource("score_answers_by_gold", "mem_mb", 8000),
-        runtime=resource("score_answers_by_gold", "runtime", 120),
+        **rule_resources("score_answers_by_gold"),
     params:
         inference=lambda wc: gold_inference("high", run_format(wc.run)),
         seed=config["seed"],
-    script:
-        "../workflow_scripts/score_answers.py"
+
+
+# The gold's scores of an initial policy's answers, once per policy model and verdict format.
+use rule score_answers_by_judge as score_initial_answers with:
+    input:
+        answers=lambda wc: [initial_answers(wc.model)],
+        baseline=lambda wc: baseline_answers_of_model(wc.model, wc.format),
+        rubrics=[],
+        model=gold_model_input(),
+    output:
+        scores=[initial_gold_scores("{model}", "{format}")],
+    log:
+        "logs/score_answers/initial/{model}.gold.{format}.log",
+    threads: rule_threads("score_initial_answers")
+    resources:
+        **rule_resources("score_initial_answers"),
+    params:
+        inference=lambda wc: gold_inference("high", wc.format),
+        seed=config["seed"],
 
 
 # The adversarial patterns the paper found (fake policy refusals, injected end markers,
@@ -164,12 +147,12 @@ rule detect_adversarial:
         [path for *_, path in all_answer_files()],
     output:
         rates=report(
-            "results/tables/adversarial_rates.csv",
+            table_file("adversarial_rates", "csv"),
             caption="../report/adversarial_rates.rst",
             category="Adversarial outputs",
         ),
-        md="results/tables/adversarial_rates.md",
-        flagged="results/adversarial/flagged.jsonl",
+        md=table_file("adversarial_rates", "md"),
+        flagged=adversarial_file("flagged"),
     log:
         "logs/detect_adversarial.log",
     conda:
@@ -186,26 +169,24 @@ rule detect_adversarial:
 # wordings of its prompt? Flagged checkpoint answers and the adversarial templates, re-rated.
 rule gold_robustness:
     input:
-        flagged="results/adversarial/flagged.jsonl",
-        prompts="results/data/splits/policy_test.jsonl",
+        flagged=adversarial_file("flagged"),
+        prompts=split_file("policy_test"),
         model=gold_model_input(),
     output:
-        verdicts="results/adversarial/gold_robustness.jsonl",
+        verdicts=adversarial_file("gold_robustness"),
         csv=report(
-            "results/tables/gold_robustness.csv",
+            table_file("gold_robustness", "csv"),
             caption="../report/gold_robustness.rst",
             category="Adversarial outputs",
         ),
-        md="results/tables/gold_robustness.md",
+        md=table_file("gold_robustness", "md"),
     log:
         "logs/gold_robustness.log",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: rule_threads("gold_robustness")
     resources:
-        gpu=resource("gold_robustness", "gpu", 0),
-        mem_mb=resource("gold_robustness", "mem_mb", 8000),
-        runtime=resource("gold_robustness", "runtime", 120),
+        **rule_resources("gold_robustness"),
     params:
         inference=gold_inference("high"),
         wordings=["study", "plain", "warned"],

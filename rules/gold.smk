@@ -4,25 +4,23 @@
 
 rule annotate_gold:
     input:
-        candidates="results/data/candidates/{split}.jsonl",
+        candidates=candidates_file("{split}"),
         # Lower efforts keep only the items whose decision matches high effort's.
         reference=lambda wc: (
             [] if wc.effort == "high" else [gold_file("high", wc.split)]
         ),
         model=gold_model_input(),
     output:
-        "results/gold/{effort}/{split}.jsonl",
+        gold_file("{effort}", "{split}"),
     log:
         "logs/annotate_gold/{effort}/{split}.log",
     benchmark:
         "benchmarks/annotate_gold/{effort}/{split}.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: rule_threads("annotate_gold")
     resources:
-        gpu=resource("annotate_gold", "gpu", 0),
-        mem_mb=resource("annotate_gold", "mem_mb", 8000),
-        runtime=resource("annotate_gold", "runtime", 240),
+        **rule_resources("annotate_gold"),
     params:
         inference=lambda wc: gold_inference(wc.effort),
         seed=config["seed"],
@@ -32,24 +30,22 @@ rule annotate_gold:
 
 rule annotate_gold_pairwise:
     input:
-        candidates="results/data/candidates/{split}.jsonl",
+        candidates=candidates_file("{split}"),
         reference=lambda wc: (
             [] if wc.effort == "high" else [pairwise_gold_file("high", wc.split)]
         ),
         model=gold_model_input(),
     output:
-        "results/gold/{effort}/pairwise/{split}.jsonl",
+        pairwise_gold_file("{effort}", "{split}"),
     log:
         "logs/annotate_gold_pairwise/{effort}/{split}.log",
     benchmark:
         "benchmarks/annotate_gold_pairwise/{effort}/{split}.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: rule_threads("annotate_gold_pairwise")
     resources:
-        gpu=resource("annotate_gold_pairwise", "gpu", 0),
-        mem_mb=resource("annotate_gold_pairwise", "mem_mb", 8000),
-        runtime=resource("annotate_gold_pairwise", "runtime", 240),
+        **rule_resources("annotate_gold_pairwise"),
     params:
         inference=lambda wc: gold_inference(wc.effort, "pairwise"),
         seed=config["seed"],
@@ -59,21 +55,19 @@ rule annotate_gold_pairwise:
 
 rule generate_rubrics:
     input:
-        instructions="results/data/splits/{split}.jsonl",
+        instructions=split_file("{split}"),
         model=gold_model_input(),
     output:
-        "results/gold/rubrics/{split}.jsonl",
+        rubrics_file("{split}"),
     log:
         "logs/generate_rubrics/{split}.log",
     benchmark:
         "benchmarks/generate_rubrics/{split}.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: rule_threads("generate_rubrics")
     resources:
-        gpu=resource("generate_rubrics", "gpu", 0),
-        mem_mb=resource("generate_rubrics", "mem_mb", 8000),
-        runtime=resource("generate_rubrics", "runtime", 240),
+        **rule_resources("generate_rubrics"),
     params:
         rubric_sampling=config["gold"].get("rubrics", {}),
         spec=gold_spec(),

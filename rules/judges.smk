@@ -12,19 +12,17 @@ rule train_judge_sft:
         rubrics=lambda wc: judge_rubrics(wc.judge, "judge_train")
         + judge_rubrics(wc.judge, "judge_val"),
     output:
-        directory("results/judges/{judge}/sft"),
+        directory(judge_stage_dir("{judge}", "sft")),
     log:
         "logs/train_judge_sft/{judge}.log",
     benchmark:
         "benchmarks/train_judge_sft/{judge}.tsv"
-    retries: resource("train_judge_sft", "retries", None)  # None: the profile's
+    retries: rule_retries("train_judge_sft")
     conda:
         CONDA_ENV
-    threads: resource("train_judge_sft", "threads", 1)
+    threads: rule_threads("train_judge_sft")
     resources:
-        **trainer_resources("train_judge_sft"),
-        mem_mb=resource("train_judge_sft", "mem_mb", 12000),
-        runtime=resource("train_judge_sft", "runtime", 600),
+        **rule_resources("train_judge_sft"),
     params:
         training=lambda wc: judge_training(wc.judge, "sft"),
         launch=launch_settings("train_judge_sft"),
@@ -45,19 +43,17 @@ rule train_judge_grpo:
         rubrics=lambda wc: judge_rubrics(wc.judge, "judge_train")
         + judge_rubrics(wc.judge, "judge_val"),
     output:
-        directory("results/judges/{judge}/grpo"),
+        directory(judge_stage_dir("{judge}", "grpo")),
     log:
         "logs/train_judge_grpo/{judge}.log",
     benchmark:
         "benchmarks/train_judge_grpo/{judge}.tsv"
-    retries: resource("train_judge_grpo", "retries", None)  # None: the profile's
+    retries: rule_retries("train_judge_grpo")
     conda:
         CONDA_ENV
-    threads: resource("train_judge_grpo", "threads", 1)
+    threads: rule_threads("train_judge_grpo")
     resources:
-        **trainer_resources("train_judge_grpo"),
-        mem_mb=resource("train_judge_grpo", "mem_mb", 12000),
-        runtime=resource("train_judge_grpo", "runtime", 600),
+        **rule_resources("train_judge_grpo"),
     params:
         training=lambda wc: judge_training(wc.judge, "grpo"),
         # how each saved step is validated
@@ -78,25 +74,18 @@ BEFORE_RL = [
 
 rule evaluate_judge:
     input:
-        model=lambda wc: judge_model(wc.judge),
-        # Every judge is measured against the high-effort gold.
-        test=lambda wc: gold_labels(wc.judge, "judge_test", "high"),
-        rubrics=lambda wc: judge_rubrics(wc.judge, "judge_test"),
+        **judge_evaluation_input(judge_model),
     output:
-        verdicts="results/judges/{judge}/eval/verdicts.jsonl",
-        agreement="results/judges/{judge}/eval/agreement.json",
-        master_key="results/judges/{judge}/eval/master_key.jsonl",
+        **judge_evaluation_output(before_rl=False),
     log:
         "logs/evaluate_judge/{judge}.log",
     benchmark:
         "benchmarks/evaluate_judge/{judge}.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: rule_threads("evaluate_judge")
     resources:
-        gpu=resource("evaluate_judge", "gpu", 0),
-        mem_mb=resource("evaluate_judge", "mem_mb", 8000),
-        runtime=resource("evaluate_judge", "runtime", 120),
+        **rule_resources("evaluate_judge"),
     params:
         inference=lambda wc: judge_inference(wc.judge, "evaluation"),
         bootstrap=config["evaluation"]["bootstrap"],
@@ -106,31 +95,16 @@ rule evaluate_judge:
         "../workflow_scripts/evaluate_judge.py"
 
 
-rule evaluate_judge_before_rl:
+# The SFT model of a judge in BEFORE_RL, measured as evaluate_judge measures the final model.
+use rule evaluate_judge as evaluate_judge_before_rl with:
     input:
-        model="results/judges/{judge}/sft",
-        # Every judge is measured against the high-effort gold.
-        test=lambda wc: gold_labels(wc.judge, "judge_test", "high"),
-        rubrics=lambda wc: judge_rubrics(wc.judge, "judge_test"),
+        **judge_evaluation_input(lambda judge: judge_stage_dir(judge, "sft")),
     output:
-        verdicts="results/judges/{judge}/eval_before_rl/verdicts.jsonl",
-        agreement="results/judges/{judge}/eval_before_rl/agreement.json",
-        master_key="results/judges/{judge}/eval_before_rl/master_key.jsonl",
+        **judge_evaluation_output(before_rl=True),
     log:
         "logs/evaluate_judge/{judge}.before_rl.log",
     benchmark:
         "benchmarks/evaluate_judge/{judge}.before_rl.tsv"
-    conda:
-        CONDA_ENV
-    threads: 1
+    threads: rule_threads("evaluate_judge_before_rl")
     resources:
-        gpu=resource("evaluate_judge_before_rl", "gpu", 0),
-        mem_mb=resource("evaluate_judge_before_rl", "mem_mb", 8000),
-        runtime=resource("evaluate_judge_before_rl", "runtime", 120),
-    params:
-        inference=lambda wc: judge_inference(wc.judge, "evaluation"),
-        bootstrap=config["evaluation"]["bootstrap"],
-        probe=config["master_key"],
-        seed=config["seed"],
-    script:
-        "../workflow_scripts/evaluate_judge.py"
+        **rule_resources("evaluate_judge_before_rl"),

@@ -8,36 +8,27 @@ rule train_policy:
     input:
         policy=lambda wc: model_dir(config["policy_runs"][wc.run]["policy"]),
         judge=lambda wc: judge_model(config["policy_runs"][wc.run]["judge"]),
-        prompts="results/data/splits/policy_train.jsonl",
+        prompts=split_file("policy_train"),
         rubrics=lambda wc: judge_rubrics(judge_of_run(wc.run), "policy_train"),
         # the gold on the training rollouts (policy_monitoring.gold_every), where it is local
         gold=gold_model_input() if config["policy_monitoring"]["gold_every"] else [],
     output:
-        checkpoints=directory(
-            expand("results/policies/{{run}}/checkpoint-{step}", step=TRAINED_STEPS)
-        ),
-        train_log="results/policies/{run}/train_log.csv",
-        judge_calls="results/policies/{run}/judge_calls.jsonl",
+        checkpoints=directory([checkpoint_dir("{run}", step) for step in TRAINED_STEPS]),
+        train_log=train_log("{run}"),
+        judge_calls=judge_calls_file("{run}"),
     log:
         "logs/train_policy/{run}.log",
     benchmark:
         "benchmarks/train_policy/{run}.tsv"
-    retries: resource("train_policy", "retries", None)  # None: the profile's
+    retries: rule_retries("train_policy")
     conda:
         CONDA_ENV
-    threads: resource("train_policy", "threads", 1)
+    threads: rule_threads("train_policy")
     resources:
-        **trainer_resources("train_policy"),
-        mem_mb=resource("train_policy", "mem_mb", 16000),
-        runtime=resource("train_policy", "runtime", 1440),
+        **rule_resources("train_policy"),
     params:
         inference=lambda wc: judge_inference(judge_of_run(wc.run), "reward"),
-        grpo=lambda wc: study_config.canonical(
-            {
-                **config["training"]["policy_grpo"],
-                **config["policy_runs"][wc.run].get("grpo", {}),
-            }
-        ),
+        grpo=lambda wc: policy_training(wc.run),
         monitor=config["policy_monitoring"],
         gold=gold_inference("high") if config["policy_monitoring"]["gold_every"] else {},
         launch=launch_settings("train_policy"),

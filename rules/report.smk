@@ -3,17 +3,18 @@
 
 rule judge_agreement_table:
     input:
-        measured=expand("results/judges/{judge}/eval/agreement.json", judge=JUDGES),
-        before_rl=expand(
-            "results/judges/{judge}/eval_before_rl/agreement.json", judge=BEFORE_RL
-        ),
+        measured=[judge_eval_file(judge, "agreement.json") for judge in JUDGES],
+        before_rl=[
+            judge_eval_file(judge, "agreement.json", before_rl=True)
+            for judge in BEFORE_RL
+        ],
     output:
         csv=report(
-            "results/tables/judge_agreement.csv",
+            table_file("judge_agreement", "csv"),
             caption="../report/judge_agreement.rst",
             category="Judges",
         ),
-        md="results/tables/judge_agreement.md",
+        md=table_file("judge_agreement", "md"),
     log:
         "logs/judge_agreement_table.log",
     conda:
@@ -27,17 +28,17 @@ rule judge_agreement_table:
 
 rule judge_tables:
     input:
-        "results/tables/judge_agreement.csv",
+        table_file("judge_agreement", "csv"),
     output:
         **{
             f"{name}_csv": report(
-                f"results/tables/{name}.csv",
+                table_file(name, "csv"),
                 caption=f"../report/{name}.rst",
                 category="Judges",
             )
             for name in JUDGE_TABLES
         },
-        **{f"{name}_md": f"results/tables/{name}.md" for name in JUDGE_TABLES},
+        **{f"{name}_md": table_file(name, "md") for name in JUDGE_TABLES},
     log:
         "logs/judge_tables.log",
     conda:
@@ -52,11 +53,11 @@ rule policy_scores_table:
         [path for *_, path in all_score_files()],
     output:
         csv=report(
-            "results/tables/policy_scores.csv",
+            table_file("policy_scores", "csv"),
             caption="../report/policy_scores.rst",
             category="Policies",
         ),
-        md="results/tables/policy_scores.md",
+        md=table_file("policy_scores", "md"),
     log:
         "logs/policy_scores_table.log",
     conda:
@@ -73,10 +74,10 @@ rule policy_scores_table:
 
 rule plot_policy_scores:
     input:
-        "results/tables/policy_scores.csv",
+        table_file("policy_scores", "csv"),
     output:
         report(
-            "results/figures/{figure}.png",
+            figure_file("{figure}"),
             caption="../report/policy_figure.rst",
             category="Policies",
         ),
@@ -97,11 +98,9 @@ rule plot_policy_scores:
 
 rule plot_judge_agreement:
     input:
-        "results/tables/judge_agreement.csv",
+        table_file("judge_agreement", "csv"),
     output:
-        report(
-            "results/figures/fig2.png", caption="../report/fig2.rst", category="Judges"
-        ),
+        report(figure_file("fig2"), caption="../report/fig2.rst", category="Judges"),
     log:
         "logs/plot_judge_agreement.log",
     conda:
@@ -113,10 +112,10 @@ rule plot_judge_agreement:
 
 rule plot_adversarial_rates:
     input:
-        "results/tables/adversarial_rates.csv",
+        table_file("adversarial_rates", "csv"),
     output:
         report(
-            "results/figures/adversarial_rates.png",
+            figure_file("adversarial_rates"),
             caption="../report/adversarial_rates.rst",
             category="Adversarial outputs",
         ),
@@ -131,15 +130,15 @@ rule plot_adversarial_rates:
 
 rule master_key_table:
     input:
-        expand("results/judges/{judge}/eval/master_key.jsonl", judge=JUDGES),
+        [judge_eval_file(judge, "master_key.jsonl") for judge in JUDGES],
     output:
-        csv="results/tables/master_key_long.csv",
+        csv=table_file("master_key_long", "csv"),
         wide_csv=report(
-            "results/tables/master_key.csv",
+            table_file("master_key", "csv"),
             caption="../report/master_key.rst",
             category="Judges",
         ),
-        md="results/tables/master_key.md",
+        md=table_file("master_key", "md"),
     log:
         "logs/master_key_table.log",
     conda:
@@ -155,17 +154,17 @@ rule master_key_table:
 # judge's keeps rising, and both scores against sqrt(KL) from the initial policy.
 rule overoptimization:
     input:
-        scores="results/tables/policy_scores.csv",
-        train_logs=expand("results/policies/{run}/train_log.csv", run=RUNS),
+        scores=table_file("policy_scores", "csv"),
+        train_logs=[train_log(run) for run in RUNS],
     output:
         csv=report(
-            "results/tables/hacking_onset.csv",
+            table_file("hacking_onset", "csv"),
             caption="../report/hacking_onset.rst",
             category="Policies",
         ),
-        md="results/tables/hacking_onset.md",
+        md=table_file("hacking_onset", "md"),
         figure=report(
-            "results/figures/overoptimization.png",
+            figure_file("overoptimization"),
             caption="../report/overoptimization.rst",
             category="Policies",
         ),

@@ -3,10 +3,6 @@
 # they need. The Snakefile's `all` asks for every one of them.
 
 
-def table_files(name):
-    return [f"results/tables/{name}.csv", f"results/tables/{name}.md"]
-
-
 def gold_inputs():
     """Every gold file a judge learns from or is tested on, with the rubrics that are read."""
     files = []
@@ -27,27 +23,27 @@ def gold_inputs():
 
 
 def judge_artifacts(judge):
-    return [judge_model(judge), f"results/judges/{judge}/eval/agreement.json"]
+    return [judge_model(judge), judge_eval_file(judge, "agreement.json")]
 
 
 def run_artifacts(run):
     scores = [
         score_file(run, step, scorer) for step in CHECKPOINT_STEPS for scorer in SCORERS
     ]
-    return [f"results/policies/{run}/train_log.csv", *scores]
+    return [train_log(run), *scores]
 
 
 PAPER_TARGETS = {
     **{name: table_files(name) for name in JUDGE_TABLES},
     **({name: table_files(name) for name in ARENA["tables"]} if ARENA else {}),
-    "fig2": ["results/figures/fig2.png"],
-    **{name: [f"results/figures/{name}.png"] for name in POLICY_FIGURES},
+    "fig2": [figure_file("fig2")],
+    **{name: [figure_file(name)] for name in POLICY_FIGURES},
 }
 
 STAGE_TARGETS = {
     "gold": gold_inputs(),
     "judges": [f for judge in JUDGES for f in judge_artifacts(judge)],
-    "policies": [f"results/policies/{run}/train_log.csv" for run in RUNS],
+    "policies": [train_log(run) for run in RUNS],
     "evaluation": [
         *table_files("policy_scores"),
         *table_files("adversarial_rates"),
@@ -55,8 +51,8 @@ STAGE_TARGETS = {
         *table_files("gold_robustness"),
         *table_files("master_key"),
         *table_files("judge_agreement"),
-        "results/figures/overoptimization.png",
-        "results/figures/adversarial_rates.png",
+        figure_file("overoptimization"),
+        figure_file("adversarial_rates"),
     ],
     **({"arena_hard": table_files("arena_hard")} if ARENA else {}),
 }

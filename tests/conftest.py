@@ -16,7 +16,6 @@ from types import SimpleNamespace
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "workflow_scripts"))
 CACHE = ROOT / "tests" / ".cache"
 # What a copy of the workflow needs to run: everything but results, logs and tests.
 WORKFLOW = [

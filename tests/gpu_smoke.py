@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "workflow_scripts"))
 
 WORDS = [
     "Score",
@@ -199,11 +197,7 @@ def check_sharded_step(folder: Path, processes: int) -> None:
         str(work),
     ]
     start = time.perf_counter()
-    subprocess.run(
-        command,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "workflow_scripts")},
-    )
+    subprocess.run(command, check=True)
     from transformers import AutoModelForCausalLM
 
     reloaded = AutoModelForCausalLM.from_pretrained(work.with_name("sharded-model"))

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from judgerl import arena
+from judgerl.arena import answers, fetch, games, paper_tables, prompts, scoring
 
 
 @pytest.mark.parametrize(
@@ -23,7 +23,7 @@ from judgerl import arena
     ],
 )
 def test_parse_label(text, label):
-    assert arena.parse_label(text) == label
+    assert games.parse_label(text) == label
 
 
 def game(label):
@@ -32,25 +32,25 @@ def game(label):
 
 def test_battle_rows_from_the_models_side():
     # Game 1 shows the baseline as A: "A>B" is a loss for the model; game 2 shows the model as A.
-    assert arena.battle_rows({"games": [game("A>B"), game("A>>B")]}) == [
+    assert games.battle_rows({"games": [game("A>B"), game("A>>B")]}) == [
         0.0,
         1.0,
         1.0,
         1.0,
     ]
-    assert arena.battle_rows({"games": [game("B>>A"), game("A=B")]}) == [
+    assert games.battle_rows({"games": [game("B>>A"), game("A=B")]}) == [
         1.0,
         1.0,
         1.0,
         0.5,
     ]
-    assert arena.battle_rows({"games": [game("B>A"), game("B>>A")]}, weight=1) == [
+    assert games.battle_rows({"games": [game("B>A"), game("B>>A")]}, weight=1) == [
         1.0,
         0.0,
     ]
     # A question with a game that has no readable verdict is dropped.
-    assert arena.battle_rows({"games": [game("A>B"), {"score": None}]}) == []
-    assert arena.battle_rows({"games": [game("A>B"), None]}) == []
+    assert games.battle_rows({"games": [game("A>B"), {"score": None}]}) == []
+    assert games.battle_rows({"games": [game("A>B"), None]}) == []
 
 
 def test_answer_metadata_counts_markdown_outside_code():
@@ -58,7 +58,7 @@ def test_answer_metadata_counts_markdown_outside_code():
         "# Title\n## Part\nSome **bold** and __also__ text.\n1. first\n2. second\n  - nested\n"
         "* star\n```\n# not a header\n- not a list item\n**not bold**\n```\n###no space is no header\n"
     )
-    meta = arena.answer_metadata(answer, 40)
+    meta = answers.answer_metadata(answer, 40)
     assert meta["token_len"] == 40
     assert meta["header_count"] == {
         "h1": 1,
@@ -70,13 +70,18 @@ def test_answer_metadata_counts_markdown_outside_code():
     }
     assert meta["list_count"] == {"ordered": 2, "unordered": 2}
     assert meta["bold_count"] == {"**": 1, "__": 1}
-    assert arena.style_counts(meta) == {"tokens": 40, "header": 2, "list": 4, "bold": 2}
+    assert scoring.style_counts(meta) == {
+        "tokens": 40,
+        "header": 2,
+        "list": 4,
+        "bold": 2,
+    }
 
 
 def test_style_difference_by_hand():
     model = {"tokens": 30, "header": 3, "list": 0, "bold": 1}
     baseline = {"tokens": 10, "header": 0, "list": 0, "bold": 1}
-    length, header, lists, bold = arena.style_difference(model, baseline)
+    length, header, lists, bold = scoring.style_difference(model, baseline)
     assert length == pytest.approx(20 / 40)
     dm = 3 / 31
     assert header == pytest.approx(dm / (dm + 1))
@@ -86,19 +91,19 @@ def test_style_difference_by_hand():
 
 
 def test_standardize_unbiased_and_constant_columns_are_zero():
-    z = arena.standardize(np.array([[1.0, 5.0], [3.0, 5.0], [5.0, 5.0]]))
+    z = scoring.standardize(np.array([[1.0, 5.0], [3.0, 5.0], [5.0, 5.0]]))
     assert z[:, 0] == pytest.approx([-1.0, 0.0, 1.0])  # mean 3, unbiased std 2
     assert z[:, 1] == pytest.approx([0.0, 0.0, 0.0])
     # A constant that floats do not represent exactly: its std is noise, not style.
     third = np.full((80, 1), 100 / 150 - 50 / 150)
-    assert third.std(ddof=1) > 0 and not arena.standardize(third).any()
+    assert third.std(ddof=1) > 0 and not scoring.standardize(third).any()
 
 
 def test_bradley_terry_against_one_baseline_is_the_win_rate():
     # One model against one baseline: the MLE of sigma(beta_m - beta_b) is the mean outcome,
     # ties entering as half a win (soft targets).
     outcome = np.array([1.0, 1.0, 0.0, 0.5, 1.0, 0.5])
-    diff = arena.fit_bradley_terry(1, np.zeros(6, dtype=int), outcome)
+    diff = scoring.fit_bradley_terry(1, np.zeros(6, dtype=int), outcome)
     assert 1 / (1 + math.exp(-diff[0])) == pytest.approx(outcome.mean(), abs=1e-6)
 
 
@@ -109,10 +114,10 @@ def test_style_control_by_hand():
     # sigma(0.8 * logit(0.75)).
     f = np.array([1.0] * 8 + [-1.0] * 2)
     outcome = np.array([1.0] * 6 + [0.0] * 2 + [1.0, 0.0])
-    style = arena.standardize(
+    style = scoring.standardize(
         np.column_stack([f, np.zeros(10), np.zeros(10), np.zeros(10)])
     )
-    diff = arena.fit_bradley_terry(1, np.zeros(10, dtype=int), outcome, style)
+    diff = scoring.fit_bradley_terry(1, np.zeros(10, dtype=int), outcome, style)
     expected = 1 / (1 + math.exp(-0.8 * math.log(3)))
     assert 1 / (1 + math.exp(-diff[0])) == pytest.approx(expected, abs=1e-4)
     # Not below the raw rate 0.7: z = 0 is the pool's mean style, mostly "longer" (arena-hard #50).
@@ -134,12 +139,12 @@ def test_style_control_takes_out_a_length_advantage():
     outcome = np.array([r[1] for r in rows])
     f = np.array([r[2] for r in rows])
     assert outcome[index == 0].mean() == outcome[index == 1].mean() == 0.75
-    style = arena.standardize(
+    style = scoring.standardize(
         np.column_stack([f, np.zeros_like(f), np.zeros_like(f), np.zeros_like(f)])
     )
-    battles = arena.Battles(["verbose", "mixed"], index, outcome, style)
-    plain = arena.score_battles(battles, style_control=False, rounds=100, seed=0)
-    controlled = arena.score_battles(battles, style_control=True, rounds=100, seed=0)
+    battles = scoring.Battles(["verbose", "mixed"], index, outcome, style)
+    plain = scoring.score_battles(battles, style_control=False, rounds=100, seed=0)
+    controlled = scoring.score_battles(battles, style_control=True, rounds=100, seed=0)
     assert plain["verbose"]["score"] == pytest.approx(75, abs=3)
     assert plain["mixed"]["score"] == pytest.approx(75, abs=3)
     # By hand (the saturated fit): at the pool's mean style f = 0.5, verbose sits half a length
@@ -158,10 +163,12 @@ def test_style_control_takes_out_a_length_advantage():
 
 
 def test_bootstrap_without_style_is_the_mean_of_resampled_means():
-    battles = arena.Battles(
+    battles = scoring.Battles(
         ["m"], np.zeros(8, dtype=int), np.array([1, 1, 1, 0, 0.5, 1, 0, 1.0]), None
     )
-    result = arena.score_battles(battles, style_control=False, rounds=100, seed=3)["m"]
+    result = scoring.score_battles(battles, style_control=False, rounds=100, seed=3)[
+        "m"
+    ]
     rng = np.random.default_rng(3)
     means = [rng.choice(battles.outcome, 8, replace=True).mean() for _ in range(100)]
     assert result["score"] == pytest.approx(100 * np.mean(means))
@@ -169,8 +176,8 @@ def test_bootstrap_without_style_is_the_mean_of_resampled_means():
     assert result["ci_high"] == pytest.approx(100 * np.quantile(means, 0.95))
     assert result["ci_low"] <= 100 * battles.outcome.mean() <= result["ci_high"]
     assert result["rows"] == 8
-    certain = arena.Battles(["w"], np.zeros(3, dtype=int), np.ones(3), None)
-    assert arena.score_battles(certain, False)["w"] == {
+    certain = scoring.Battles(["w"], np.zeros(3, dtype=int), np.ones(3), None)
+    assert scoring.score_battles(certain, False)["w"] == {
         "score": 100.0,
         "ci_low": 100.0,
         "ci_high": 100.0,
@@ -180,17 +187,17 @@ def test_bootstrap_without_style_is_the_mean_of_resampled_means():
 
 def test_category_battles_drops_unreadable_questions_and_weights_strong_verdicts():
     meta = {"token_len": 10, "header_count": {}, "list_count": {}, "bold_count": {}}
-    styles = {"m": {"q1": arena.style_counts(meta), "q2": arena.style_counts(meta)}}
+    styles = {"m": {"q1": scoring.style_counts(meta), "q2": scoring.style_counts(meta)}}
     judgments = {
         "m": [
             {"uid": "q1", "games": [game("B>>A"), game("A>B")]},
             {"uid": "q2", "games": [game("A>B"), {"score": None}]},
         ]
     }
-    battles, dropped = arena.category_battles(
+    battles, dropped = scoring.category_battles(
         judgments,
         styles,
-        {"q1": arena.style_counts(meta), "q2": arena.style_counts(meta)},
+        {"q1": scoring.style_counts(meta), "q2": scoring.style_counts(meta)},
     )
     assert dropped == {"m": 1}
     assert battles.outcome.tolist() == [1.0, 1.0, 1.0, 1.0]
@@ -198,8 +205,8 @@ def test_category_battles_drops_unreadable_questions_and_weights_strong_verdicts
 
 
 def test_judge_prompt_per_category():
-    hard = arena.judge_messages("hard_prompt", "Q?", "ans A", "ans B")
-    creative = arena.judge_messages("creative_writing", "Q?", "ans A", "ans B")
+    hard = prompts.judge_messages("hard_prompt", "Q?", "ans A", "ans B")
+    creative = prompts.judge_messages("creative_writing", "Q?", "ans A", "ans B")
     assert (
         "your own answer" in hard[0]["content"]
         and "your own answer" not in creative[0]["content"]
@@ -208,7 +215,7 @@ def test_judge_prompt_per_category():
     user = hard[1]["content"]
     assert user.index("ans A") < user.index("ans B") and "Q?" in user
     with pytest.raises(ValueError, match="unknown Arena-Hard category"):
-        arena.judge_messages("math", "Q", "a", "b")
+        prompts.judge_messages("math", "Q", "a", "b")
 
 
 def test_forced_label_scores_are_the_label_sequence_logprobs(tiny_engine_fp32):
@@ -217,11 +224,11 @@ def test_forced_label_scores_are_the_label_sequence_logprobs(tiny_engine_fp32):
     tiny_engine = (
         tiny_engine_fp32  # arithmetic: float32, so no machine's bf16 kernels enter
     )
-    conversation = arena.judge_messages(
+    conversation = prompts.judge_messages(
         "creative_writing", "Say hello.", "hello", "Hello there!"
     )
-    prefix = tiny_engine.render(conversation, None) + arena.VERDICT_PREFIX
-    labels = [f"{label}]]" for label in arena.LABELS]
+    prefix = tiny_engine.render(conversation, None) + games.VERDICT_PREFIX
+    labels = [f"{label}]]" for label in games.LABELS]
     scores = tiny_engine.continuation_logprobs([prefix], labels)[0]
     assert len(scores) == 5 and all(s < 0 for s in scores)
     # By hand for one label: the sum of each label token's log-probability after what precedes it.
@@ -246,19 +253,19 @@ def test_questions_are_checked():
         "subcategory": "math",
         "prompt": "1+1?",
     }
-    assert arena.read_questions([good], "q.jsonl") == [good]
+    assert answers.read_questions([good], "q.jsonl") == [good]
     with pytest.raises(ValueError, match="q.jsonl: a question without prompt"):
-        arena.read_questions([{"uid": "x", "category": "hard_prompt"}], "q.jsonl")
+        answers.read_questions([{"uid": "x", "category": "hard_prompt"}], "q.jsonl")
     with pytest.raises(ValueError, match="category 'coding'"):
-        arena.read_questions([{**good, "category": "coding"}], "q.jsonl")
+        answers.read_questions([{**good, "category": "coding"}], "q.jsonl")
     with pytest.raises(ValueError, match="uids repeat"):
-        arena.read_questions([good, good], "q.jsonl")
+        answers.read_questions([good, good], "q.jsonl")
     with pytest.raises(ValueError, match="arena-hard answer layout"):
-        arena.read_answers([{"uid": "x"}], "a.jsonl")
+        answers.read_answers([{"uid": "x"}], "a.jsonl")
 
 
 def test_length_is_counted_by_the_configured_tokenizer(tiny_model_dir):
-    count = arena.TokenCounter({"kind": "model", "path": str(tiny_model_dir)})
+    count = answers.TokenCounter({"kind": "model", "path": str(tiny_model_dir)})
     assert count("Hello world, this is a test.") == 8
 
 
@@ -270,8 +277,8 @@ QUESTIONS = [
 
 def answer_file(model, texts):
     return {
-        uid: arena.answer_record(
-            uid, model, "p", text, arena.answer_metadata(text, len(text.split()))
+        uid: answers.answer_record(
+            uid, model, "p", text, answers.answer_metadata(text, len(text.split()))
         )
         for uid, text in texts.items()
     }
@@ -305,7 +312,7 @@ def test_games_through_an_openai_compatible_judge_are_parsed(fake_server):
             "verdict": "parsed",
             "sampling": {"temperature": 0.0, "max_tokens": 16000},
         }
-        records = arena.judge_games(
+        records = games.judge_games(
             engine,
             QUESTIONS,
             answer_file("mine", {"q1": "4", "q2": "Rain falls"}),
@@ -334,15 +341,15 @@ def test_games_through_an_openai_compatible_judge_are_parsed(fake_server):
     assert all(
         r["max_tokens"] == 16000 and "logprobs" not in r for r in server.requests
     )
-    assert arena.battle_rows(records[0]) == [1.0] * 3 + [
+    assert games.battle_rows(records[0]) == [1.0] * 3 + [
         1.0
     ]  # B>>A in game 1, A>B in game 2: all wins
-    assert arena.battle_rows(records[1]) == []
+    assert games.battle_rows(records[1]) == []
 
 
 def test_games_of_a_local_judge_read_the_most_probable_label(tiny_engine):
     judge = {"name": "gold", "verdict": "argmax", "sampling": {}}
-    records = arena.judge_games(
+    records = games.judge_games(
         tiny_engine,
         QUESTIONS,
         answer_file("mine", {"q1": "4", "q2": "Rain falls"}),
@@ -352,8 +359,8 @@ def test_games_of_a_local_judge_read_the_most_probable_label(tiny_engine):
     for record in records:
         for game in record["games"]:
             logprobs = game["label_logprobs"]
-            assert game["score"] == arena.LABELS[logprobs.index(max(logprobs))]
-            assert game["judgment"] == f"{arena.VERDICT_PREFIX}{game['score']}]]"
+            assert game["score"] == games.LABELS[logprobs.index(max(logprobs))]
+            assert game["judgment"] == f"{games.VERDICT_PREFIX}{game['score']}]]"
 
 
 def test_token_counts_take_special_token_text_as_text(monkeypatch):
@@ -369,7 +376,7 @@ def test_token_counts_take_special_token_text_as_text(monkeypatch):
         special_tokens={"<|endoftext|>": 256},
     )
     monkeypatch.setattr(tiktoken, "get_encoding", lambda name: encoding)
-    count = arena.TokenCounter({"kind": "tiktoken", "encoding": "o200k_base"})
+    count = answers.TokenCounter({"kind": "tiktoken", "encoding": "o200k_base"})
     assert count("ab <|endoftext|>") == len("ab <|endoftext|>")
 
 
@@ -377,7 +384,7 @@ def test_every_answers_markdown_is_counted_here_the_same_way():
     # A baseline file's own metadata counted a header inside a code block; the scores recount
     # every answer's markdown from its text with one pattern, and keep its token length.
     text = "```\n# comment in code\n```\n## Real header\n- item"
-    record = arena.answer_record(
+    record = answers.answer_record(
         "u1",
         "o3-mini",
         "Q",
@@ -389,7 +396,7 @@ def test_every_answers_markdown_is_counted_here_the_same_way():
             "bold_count": {"**": 0, "__": 0},
         },
     )
-    assert arena.answer_style(record) == {
+    assert scoring.answer_style(record) == {
         "tokens": 17,
         "header": 1,
         "list": 1,
@@ -469,7 +476,7 @@ def test_the_judge_prompts_are_arena_hard_autos_own_words(tmp_path, fake_server)
             server.url, "gpt-4.1", max_concurrency=1, top_logprobs=0
         )
         judge = {"name": "gpt-4.1", "verdict": "parsed", "sampling": {"max_tokens": 64}}
-        records = arena.judge_games(
+        records = games.judge_games(
             engine,
             QUESTIONS,
             answer_file("mine", {"q1": "4 {x}", "q2": "Rain falls"}),
@@ -505,7 +512,7 @@ def test_the_published_pool_joins_the_style_controlled_fit():
     def judged(model, wins):
         out = []
         for k, won in enumerate(wins):
-            games = (
+            pair = (
                 [{"score": "B>A"}, {"score": "A>B"}]
                 if won
                 else [{"score": "A>B"}, {"score": "B>A"}]
@@ -517,15 +524,15 @@ def test_the_published_pool_joins_the_style_controlled_fit():
                     "judge": "j",
                     "model": model,
                     "baseline": "base",
-                    "games": games,
+                    "games": pair,
                 }
             )
         return out
 
     def answered(model, lengths):
         return {
-            f"q{k}": arena.answer_record(
-                f"q{k}", model, "p", "x", arena.answer_metadata("x", n)
+            f"q{k}": answers.answer_record(
+                f"q{k}", model, "p", "x", answers.answer_metadata("x", n)
             )
             for k, n in enumerate(lengths)
         }
@@ -540,7 +547,7 @@ def test_the_published_pool_joins_the_style_controlled_fit():
         {"contestant": "verbose", "policy": "verbose", "run": None, "step": 0}
     ]
     judgments = {"verbose": judged("verbose", verbose_wins)}
-    answers = {"verbose": answered("verbose", [100] * 40)}
+    contestant_answers = {"verbose": answered("verbose", [100] * 40)}
     pool = {
         "mixed": (
             judged("mixed", mixed_wins),
@@ -549,7 +556,9 @@ def test_the_published_pool_joins_the_style_controlled_fit():
     }
 
     def scores(**kwargs):
-        rows = arena.score_rows(contestants, judgments, answers, baseline, **kwargs)
+        rows = scoring.score_rows(
+            contestants, judgments, contestant_answers, baseline, **kwargs
+        )
         assert [r["contestant"] for r in rows] == ["verbose", "verbose"]  # only ours
         return {r["style_control"]: r for r in rows}
 
@@ -598,12 +607,12 @@ def test_arena_hard_on_a_local_copy_of_arena_hard_autos_files(
 
     def answers_of(model, text, category=None):
         return [
-            arena.answer_record(
+            answers.answer_record(
                 q["uid"],
                 model,
                 "p",
                 text,
-                arena.answer_metadata(text, len(text.split())),
+                answers.answer_metadata(text, len(text.split())),
             )
             for q in questions
             if category in (None, q["category"])
@@ -771,3 +780,210 @@ def test_arena_hard_on_a_local_copy_of_arena_hard_autos_files(
         json.loads((tmp_path / "judge_prompts.json").read_text())["source"]["commit"]
         == commit
     )
+
+
+class FakeAnswerEngine:
+    """Answers every conversation with its prompt reversed; `cut` prompts end unfinished."""
+
+    def __init__(self, cut=()):
+        self.calls, self.cut = [], set(cut)
+
+    def complete(self, conversations, sampling):
+        from types import SimpleNamespace
+
+        self.calls.append(len(conversations))
+        prompts_asked = [c[-1]["content"] for c in conversations]
+        return [
+            SimpleNamespace(text=f" {p[::-1]} \n", finished=p not in self.cut)
+            for p in prompts_asked
+        ]
+
+
+def arena_questions(n_hard, n_creative):
+    return [
+        {"uid": f"h{k}", "category": "hard_prompt", "prompt": f"hard {k}"}
+        for k in range(n_hard)
+    ] + [
+        {"uid": f"c{k}", "category": "creative_writing", "prompt": f"story {k}"}
+        for k in range(n_creative)
+    ]
+
+
+def test_answers_are_asked_in_chunks_and_recorded_with_their_style(
+    tmp_path, monkeypatch
+):
+    from judgerl.files import ResumableJsonl
+
+    monkeypatch.setattr(answers, "CHUNK", 2)
+    questions = arena_questions(3, 0)
+    progress = ResumableJsonl(tmp_path / "a.jsonl", key="uid")
+    meter = type("Meter", (), {"advance": lambda self, n: advanced.append(n)})()
+    advanced, engine = [], FakeAnswerEngine(cut={"hard 1"})
+    cut = answers.answer_questions(
+        engine, "m", questions, {"max_tokens": 8}, lambda t: len(t), progress, meter
+    )
+    assert cut == 1 and engine.calls == [2, 1] and advanced == [2, 1]
+    record = progress.rows["h2"]
+    assert answers.answer_text(record) == "2 drah"  # stripped
+    assert record["model"] == "m" and record["metadata"]["token_len"] == 6
+
+
+def test_baseline_answers_come_from_a_file_or_from_one_load_of_each_model(tmp_path):
+    from judgerl.files import ResumableJsonl, write_jsonl
+
+    questions = arena_questions(2, 2)
+    given = tmp_path / "o3.jsonl"
+    write_jsonl(
+        given,
+        [
+            answers.answer_record(
+                q["uid"], "o3", q["prompt"], "x", answers.answer_metadata("x", 1)
+            )
+            for q in questions[:2]
+        ],
+    )
+    model = {"name": "ours", "model_dir": "m", "spec": {}, "sampling": {"t": 0}}
+    baselines = {
+        "hard_prompt": {"name": "o3-mini", "answers": str(given)},
+        "creative_writing": model,
+    }
+    progress = ResumableJsonl(tmp_path / "b.jsonl", key="uid")
+    groups = answers.baseline_todo(questions, baselines, progress)
+    assert groups == [(model, questions[2:])]
+    assert {r["model"] for r in progress.rows.values()} == {"o3-mini"}
+    assert set(progress.rows) == {"h0", "h1"}
+    # The same model with the same settings on both categories: loaded once for both.
+    both = {"hard_prompt": model, "creative_writing": dict(model)}
+    fresh = ResumableJsonl(tmp_path / "c.jsonl", key="uid")
+    assert answers.baseline_todo(questions, both, fresh) == [(model, questions)]
+    # An answer file without an answer to a question is named.
+    write_jsonl(given, [])
+    with pytest.raises(KeyError, match="no answer to 2 hard_prompt questions"):
+        answers.baseline_todo(
+            questions, baselines, ResumableJsonl(tmp_path / "d.jsonl", key="uid")
+        )
+
+
+def test_answer_groups_load_each_model_and_skip_the_done(tmp_path, monkeypatch):
+    import logging
+
+    from judgerl.files import ResumableJsonl
+
+    loaded = []
+
+    def make_engine(model_dir, spec, backend, seed):
+        loaded.append(model_dir)
+        return FakeAnswerEngine()
+
+    monkeypatch.setattr(answers, "make_engine", make_engine)
+    questions = arena_questions(2, 1)
+    progress = ResumableJsonl(tmp_path / "a.jsonl", key="uid")
+    sampling = {"max_tokens": 8}
+    contestant = {"name": "me", "model_dir": "ckpt", "spec": {}, "sampling": sampling}
+    groups = answers.contestant_todo(questions, progress, contestant)
+    assert groups == [(contestant, questions)]
+    answers.answer_groups(
+        groups, 3, {"kind": "transformers"}, 0, len, progress, logging.getLogger("t")
+    )
+    assert loaded == ["ckpt"] and set(progress.rows) == {"h0", "h1", "c0"}
+    # A rerun finds nothing to do and loads no model.
+    again = answers.contestant_todo(questions, progress, contestant)
+    answers.answer_groups(again, 3, {}, 0, len, progress, logging.getLogger("t"))
+    assert again == [(contestant, [])] and loaded == ["ckpt"]
+
+
+def test_every_question_needs_an_answer():
+    table = {"h0": {}}
+    answers.require_answers(table, [{"uid": "h0"}], "a.jsonl")
+    with pytest.raises(KeyError, match=r"a.jsonl has no answer to 1 questions"):
+        answers.require_answers(table, [{"uid": "h0"}, {"uid": "h1"}], "a.jsonl")
+
+
+def test_the_published_pool_is_read_per_model(tmp_path):
+    from judgerl.files import write_jsonl
+
+    record = answers.answer_record("q", "p", "x", "y", answers.answer_metadata("y", 1))
+    write_jsonl(tmp_path / "a.jsonl", [record])
+    write_jsonl(tmp_path / "j.jsonl", [{"uid": "q", "games": []}])
+    pool = answers.load_pool(
+        ["p"], [str(tmp_path / "a.jsonl")], [str(tmp_path / "j.jsonl")]
+    )
+    assert pool == {"p": ([{"uid": "q", "games": []}], {"q": record})}
+
+
+def test_judging_in_chunks_and_the_verdict_summary(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from judgerl.files import ResumableJsonl
+
+    class Judge:
+        def __init__(self):
+            self.calls = []
+
+        def complete(self, conversations, sampling):
+            self.calls.append(len(conversations))
+            return [SimpleNamespace(text="[[A>B]]") for _ in conversations]
+
+    monkeypatch.setattr(games, "CHUNK", 2)
+    questions = arena_questions(3, 0)
+    mine = answer_file("mine", {q["uid"]: "m" for q in questions})
+    base = answer_file("base", {q["uid"]: "b" for q in questions})
+    judge = {"name": "j", "verdict": "parsed", "sampling": {"max_tokens": 8}}
+    progress = ResumableJsonl(tmp_path / "j.jsonl", key="uid")
+    advanced, engine = [], Judge()
+    meter = SimpleNamespace(advance=advanced.append)
+    games.judge_in_chunks(engine, questions, mine, base, judge, None, progress, meter)
+    assert engine.calls == [4, 2] and advanced == [2, 1]  # two games per question
+    records = list(progress.rows.values())
+    assert {r["judge_prompts"] for r in records} == {"judgerl.arena"}
+    records[0]["games"][1]["score"] = None
+    assert games.verdict_summary(records) == (1, {"A>B": 5, None: 1})
+
+
+def test_paper_table_titles_and_note():
+    assert (
+        paper_tables.column_title(True, "creative_writing", "gpt-4.1")
+        == "Creative writing (gpt-4.1 judge, style control)"
+    )
+    assert paper_tables.column_title(False, "hard_prompt", "gpt-4.1") == "Hard prompts"
+    rows = [
+        {"category": "hard_prompt", "baseline": "o3-mini"},
+        {"category": "creative_writing", "baseline": "gemini"},
+    ]
+    note = paper_tables.table_note(
+        rows, "gpt-4.1", {"repo": "lmarena/arena-hard-auto", "commit": "ab" * 20}, 3
+    )
+    assert "(creative_writing: gemini, hard_prompt: o3-mini)" in note
+    assert "lmarena/arena-hard-auto@abababababab" in note
+    assert "3 models of arena-hard-auto's published pool" in note
+    alone = paper_tables.table_note(rows, "j", {}, 0)
+    assert "this workflow's wording" in alone and "not on the leaderboard's" in alone
+
+
+def test_a_paper_table_is_written_with_its_note(tmp_path):
+    import polars as pl
+
+    paper_tables.write_paper_table(
+        ["model", "score"],
+        [["a", "50.0 (-1.0 / +1.0)"]],
+        "The note.\n",
+        tmp_path / "t.csv",
+        tmp_path / "t.md",
+    )
+    assert pl.read_csv(tmp_path / "t.csv")["model"].to_list() == ["a"]
+    assert (tmp_path / "t.md").read_text().endswith("|\n\nThe note.\n")
+
+
+def test_arena_hard_autos_files_from_a_local_copy(tmp_path):
+    checkout = tmp_path / "checkout"
+    (checkout / "data").mkdir(parents=True)
+    (checkout / "data/q.jsonl").write_text("{}\n")
+    path = fetch.dataset_file({"path": str(checkout)}, "data/q.jsonl")
+    fetch.copy_file(path, tmp_path / "out/q.jsonl")
+    assert (tmp_path / "out/q.jsonl").read_text() == "{}\n"
+    with pytest.raises(FileNotFoundError, match="arena_hard.source.path"):
+        fetch.dataset_file({"path": str(checkout)}, "data/none.jsonl")
+    source = {"repo": "lmarena/arena-hard-auto", "commit": "0" * 40}
+    assert fetch.repository_file({**source, "path": str(checkout)}, "data/q.jsonl")
+    with pytest.raises(FileNotFoundError, match="arena_hard.prompts.path"):
+        fetch.repository_file({**source, "path": str(checkout)}, "utils/x.py")

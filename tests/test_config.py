@@ -163,6 +163,47 @@ def test_the_gpu_split_must_match_the_gpu_request(raw):
     fails(cfg, "a trainer on 2 nodes serves its judge on nodes of its own")
 
 
+def test_a_rule_gets_its_defaults_under_its_config_entry(raw):
+    cfg = validated(raw["paper"])
+    assert study_config.rule_resources(cfg, "train_policy") == {
+        "gpu": 8,
+        "threads": 32,
+        "mem_mb": 1000000,
+        "runtime": 1440,
+        "retries": 19,
+    }
+    default = validated(raw["default"])
+    assert study_config.rule_resources(default, "prepare_model") == {
+        "gpu": 0,
+        "threads": 2,
+        "mem_mb": 8000,
+        "runtime": 60,
+    }
+    with pytest.raises(ConfigError, match="no resources for rule 'train_polcy'"):
+        study_config.rule_resources(default, "train_polcy")
+
+
+def test_a_run_and_a_judge_get_the_defaults_under_their_overrides(raw):
+    cfg = validated(raw["default"])
+    cfg["policy_runs"]["smollm2-vs-nr-135m"]["grpo"] = {"beta": 0.05}
+    args = study_config.policy_grpo_args(cfg, "smollm2-vs-nr-135m")
+    assert args == {**cfg["training"]["policy_grpo"], "beta": 0.05}
+    assert (
+        study_config.policy_grpo_args(cfg, "smollm2-vs-r-135m")
+        == (cfg["training"]["policy_grpo"])
+    )
+    cfg["judges"]["nr-135m"]["sft"] = {"learning_rate": 3e-4}
+    sft = study_config.judge_stage_args(cfg, "nr-135m", "sft")
+    assert sft == {**cfg["training"]["judge_sft"], "learning_rate": 3e-4}
+
+
+def test_the_batch_check_reads_a_run_with_its_overrides(raw):
+    cfg = validated(raw["default"])
+    # A batch in paper terms over the defaults' TRL sizes: a clash only the merge shows.
+    cfg["policy_runs"]["smollm2-vs-nr-135m"]["grpo"] = {"batch": {}}
+    fails(cfg, "policy_runs.smollm2-vs-nr-135m.grpo: .* derived from `batch`")
+
+
 def test_checkpoint_steps(raw):
     assert study_config.checkpoint_steps(validated(raw["default"])) == [0, 2, 4]
     assert study_config.checkpoint_steps(validated(raw["paper"])) == list(

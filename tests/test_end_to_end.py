@@ -447,7 +447,8 @@ def test_adversarial_rates_recomputed_from_the_answers(run):
 
 
 def test_arena_hard_recomputed_from_the_judgments(run):
-    from judgerl import arena
+    from judgerl.arena import answers as arena_answers
+    from judgerl.arena import games, scoring
 
     workdir, cfg = run
     ah = cfg["arena_hard"]
@@ -480,24 +481,24 @@ def test_arena_hard_recomputed_from_the_judgments(run):
             name
         ].values():  # arena-hard's answer layout, with the style counts of the answer
             assert a["model"] == name and a["messages"][-1]["role"] == "assistant"
-            text = arena.answer_text(a)
+            text = arena_answers.answer_text(a)
             assert {k: v for k, v in a["metadata"].items() if k != "token_len"} == {
                 k: v
-                for k, v in arena.answer_metadata(text, 0).items()
+                for k, v in arena_answers.answer_metadata(text, 0).items()
                 if k != "token_len"
             }
         for j in judgments[
             name
         ]:  # game 1: the baseline is A; game 2: the contestant is
             assert len(j["games"]) == 2 and all(
-                g["score"] in arena.LABELS for g in j["games"]
+                g["score"] in games.LABELS for g in j["games"]
             )
             assert j["model"] == name and j["baseline"] == "smollm2-135m-t1"
     info = [
         {"contestant": n, "policy": p, "run": r, "step": s}
         for n, (p, r, s) in contestants.items()
     ]
-    expected = arena.score_rows(
+    expected = scoring.score_rows(
         info,
         judgments,
         answers,
@@ -524,7 +525,7 @@ def test_arena_hard_recomputed_from_the_judgments(run):
                 x
                 for j in judgments[want["contestant"]]
                 if j["category"] == want["category"]
-                for x in arena.battle_rows(j, ah["weight"])
+                for x in games.battle_rows(j, ah["weight"])
             ]
             assert len(rows) == want["battle_rows"]
             assert (
@@ -893,7 +894,7 @@ def test_a_job_reruns_on_its_own_from_its_saved_job_file(run):
 
 def assert_learned(checks):
     """Each check's quantity and threshold are judgerl.learning_checks'; their spread over seeds
-    and threads is measured by benchmarks/learning_variance.py (README, Tests)."""
+    and threads is measured by benchmarks/learning_variance.py (docs/testing.md)."""
     checks = list(checks)
     assert checks, "nothing to check"
     failed = [c for c in checks if not c.holds]

@@ -104,3 +104,13 @@ def test_a_log_cut_off_mid_line_by_a_kill_resumes_from_its_whole_rows(tmp_path):
     path.write_text("".join(json.dumps(r) + "\n" for r in rows) + '{"step": 3, "rew')
     truncate_jsonl_after(path, 2)
     assert read_jsonl(path) == rows[:3]
+
+
+def test_appended_rows_follow_the_earlier_ones(tmp_path):
+    from judgerl.files import append_jsonl
+
+    path = tmp_path / "new" / "calls.jsonl"  # its folder is made
+    append_jsonl(path, [{"a": 1}])
+    append_jsonl(path, iter([{"a": 2}, {"a": "é"}]))
+    assert read_jsonl(path) == [{"a": 1}, {"a": 2}, {"a": "é"}]
+    assert "é" in path.read_text()  # written as text, not escaped

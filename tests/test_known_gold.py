@@ -143,3 +143,38 @@ def test_degradations_lower_the_gold_score():
     rng = random.Random(0)
     assert GOLD.check(INSTRUCTION, candidates.cut_off(GOOD, rng)).score < 9
     assert GOLD.check(INSTRUCTION, candidates.repetitive(GOOD, rng)).score < 9
+
+
+def test_dataset_pairs_in_a_seeded_order():
+    items = [
+        {
+            "id": f"q{n}",
+            "instruction": f"Say {n}.",
+            "responses": [f"good {n}", f"bad {n}"],
+        }
+        for n in range(20)
+    ]
+    rows = candidates.dataset_pairs(items, seed=1)
+    assert rows == candidates.dataset_pairs(items, seed=1)
+    firsts = {r["origins"][0] for r in rows}
+    assert firsts == {"dataset:chosen", "dataset:rejected"}
+    for r in rows:
+        chosen = r["origins"].index("dataset:chosen")
+        assert r["responses"][chosen].startswith("good")
+    with pytest.raises(ValueError, match="has no response pair"):
+        candidates.dataset_pairs([{"id": "x", "instruction": "i"}], seed=1)
+
+
+def test_sampled_rows_one_response_per_temperature():
+    from types import SimpleNamespace
+
+    items = [{"id": "q", "instruction": "Say."}]
+    samples = [
+        [SimpleNamespace(text=" One. Two is cut")],
+        [SimpleNamespace(text=" Alone ")],
+    ]
+    (trimmed,) = candidates.sampled_rows(items, samples, [0.6, 1.1], trim=True)
+    assert trimmed["responses"] == ["One.", "Alone"]
+    assert trimmed["origins"] == ["model:T=0.6", "model:T=1.1"]
+    (plain,) = candidates.sampled_rows(items, samples, [0.6, 1.1], trim=False)
+    assert plain["responses"] == ["One. Two is cut", "Alone"]

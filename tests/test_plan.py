@@ -1,6 +1,7 @@
 """`make plan`: memory, FLOPs, decode and judge time against arithmetic done by hand; the paper's
 own compute figures reproduced within 1.5x in the paper's layouts; limits that name each job
-that cannot finish; the plan's file, and the README's table as a view of a fresh plan."""
+that cannot finish; the plan's file, and the tables of docs/paper-scale.md as views of fresh
+plans."""
 
 import copy
 import json
@@ -185,6 +186,16 @@ def test_the_paper_compute_figures_are_reproduced_within_1_5x():
         assert 1 / 1.5 <= ratio <= 1.5, (name, ratio)
 
 
+def test_a_job_is_planned_with_the_resources_its_rule_gets():
+    """Without resources.<rule>.runtime, the rule's own default (config.RULE_RESOURCES)."""
+    cfg = load("paper")
+    del cfg["resources"]["evaluate_judge"]["runtime"]
+    evaluations = [j for j in plan.jobs(cfg) if j.rule == "evaluate_judge"]
+    assert evaluations
+    expected = study_config.RULE_RESOURCES["evaluate_judge"]["runtime"]
+    assert {j.runtime_minutes for j in evaluations} == {expected}
+
+
 def test_a_job_past_its_limits_is_named_with_the_keys():
     cfg = load("single_gpu")
     job = next(
@@ -256,14 +267,14 @@ def test_make_plan_writes_its_file_and_names_what_cannot_finish(capsys, tmp_path
     assert "plan / paper" in printed.out
 
 
-def test_the_readme_table_is_a_fresh_plan_of_the_paper_config():
-    """`make plan-table` writes it; a plan changed without it fails here."""
-    readme = (ROOT / "README.md").read_text()
+def test_the_paper_scale_page_tables_are_fresh_plans():
+    """`make plan-table` writes them; a plan changed without it fails here."""
+    page = (ROOT / "docs/paper-scale.md").read_text()
     for stem in ("paper", "single_gpu"):
         found = re.search(
-            rf"<!-- plan:{stem} -->\n(.*?)\n<!-- /plan:{stem} -->", readme, re.S
+            rf"<!-- plan:{stem} -->\n(.*?)\n<!-- /plan:{stem} -->", page, re.S
         )
-        assert found, f"README lacks the plan table of configs/{stem}.yaml"
+        assert found, f"docs/paper-scale.md lacks the plan table of configs/{stem}.yaml"
         retries = plan.profile_retries(ROOT / "profiles/slurm/config.yaml")
         config = load(stem)
         assert found.group(1) == plan.markdown(plan.jobs(config, retries), config)

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from judgerl import files, progress, runtime
-from judgerl.launch import Job
+from judgerl.launch import SavedJob
 from judgerl.progress import Progress
 
 
@@ -155,11 +155,11 @@ KNOWN_GOLD = {
 }
 
 
-def job(inputs: dict, outputs: dict, params: dict, rule: str) -> Job:
+def job(inputs: dict, outputs: dict, params: dict, rule: str) -> SavedJob:
     flat = lambda named: [  # noqa: E731
         p for v in named.values() for p in (v if isinstance(v, list) else [v])
     ]
-    return Job(
+    return SavedJob(
         {
             "input": {"items": flat(inputs), "named": inputs},
             "output": {"items": flat(outputs), "named": outputs},

@@ -45,15 +45,7 @@ def launch_check(model_dir: Path, out: Path, fix: bool) -> list[dict]:
         str(out),
         *([] if fix else ["--no-fix"]),
     ]
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join(
-            p
-            for p in [str(ROOT / "workflow_scripts"), os.environ.get("PYTHONPATH")]
-            if p
-        ),
-        OMP_NUM_THREADS="1",
-    )
+    env = dict(os.environ, OMP_NUM_THREADS="1")
     proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     reports = [json.loads((out / f"rank{rank}.json").read_text()) for rank in (0, 1)]

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from judgerl.engines import Completion, LocalEngine, Sampling
+from judgerl.engines import Completion, Sampling, TokenizerEngine
 from judgerl.judging import JudgeSettings
 from judgerl.prompts import NON_REASONING, PAIRWISE, REASONING
 from judgerl.rewards import (
@@ -131,7 +131,7 @@ def test_eq4_round_robin_on_a_group_with_known_preferences():
         round_robin_rewards([[None]])
 
 
-class PreferenceJudge(LocalEngine):
+class PreferenceJudge(TokenizerEngine):
     """A test double of a pairwise judge with known preferences: it prefers the response that
     ranks higher in `ranking`, writes "Better: N", and puts all its verdict mass on that digit."""
 
@@ -422,3 +422,32 @@ def test_the_gold_scores_the_training_rollouts_of_every_nth_step(tmp_path):
         instruction=instruction,
         trainer_state=State(),
     )
+
+
+def test_a_judge_that_always_picks_one_position_is_reported(caplog):
+    from judgerl.rewards import first_preferred, pairwise_log_rows
+
+    assert first_preferred([{"choice": 1}, {"choice": 2}], 3) == 0.5
+    assert not caplog.records
+    assert first_preferred([{"choice": 2}] * 4, 3) == 0.0
+    assert "chose response 2 in all 4 games" in caplog.text
+    rows = pairwise_log_rows(
+        3,
+        None,
+        [(0, 1), (1, 0)],
+        [{"choice": 2}] * 2,
+        ["q", "q"],
+        ["a", "b"],
+        [0.5, 0.5],
+    )
+    assert [(r["kind"], r["id"]) for r in rows] == [("pair", None)] * 2 + [
+        ("rollout", None)
+    ] * 2
+    assert rows[0] == {
+        "kind": "pair",
+        "step": 3,
+        "id": None,
+        "first": 0,
+        "second": 1,
+        "choice": 2,
+    }

@@ -129,7 +129,7 @@ def test_accelerate_command_and_job_file_roundtrip(tmp_path):
     spec = json.loads(
         json.dumps(launch.job_spec(FakeSnakemake(), {"judge_url": "http://h/v1"}))
     )
-    job = launch.Job(spec)
+    job = launch.SavedJob(spec)
     assert (
         job.input.policy == "a"
         and job.input.rubrics == ["b", "c"]

@@ -119,3 +119,10 @@ def test_a_tracker_that_cannot_log_is_named_before_any_job(monkeypatch, tmp_path
     with pytest.raises(tracking.TrackingError, match="online, but W&B has no key"):
         tracking.check({"report_to": ["wandb"], "wandb_mode": "online"})
     tracking.check({"report_to": ["wandb"], "wandb_mode": "offline"})
+
+
+def test_the_trackers_are_trainer_callbacks(tmp_path):
+    from transformers import TrainerCallback
+
+    for cb in tracking.callbacks(BOTH, "train_policy", {"run": "r"}, tmp_path):
+        assert isinstance(cb, TrainerCallback) and isinstance(cb, tracking.Tracker)

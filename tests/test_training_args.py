@@ -100,7 +100,7 @@ def test_the_batch_reads_responses_one_switch_away():
         "steps_per_generation": 1024,  # 8192 rollouts per step / (2 x 4)
     }
     responses = {**args, "batch": {**batch, "counts": "responses"}}
-    assert grpo_batch.shape(responses["batch"]) == {
+    assert grpo_batch.batch_sizes(responses["batch"]) == {
         "prompts_per_step": 128,
         "rollouts_per_step": 1024,
         "rollouts_per_update": 256,
@@ -138,16 +138,46 @@ def test_logs_and_judge_calls_count_paper_steps(tmp_path):
 
     import polars as pl
 
+    from judgerl.grpo_batch import StepUnits
     from judgerl.rewards import _step
 
     history = [{"step": k, "loss": 0.1 * k} for k in range(1, 9)]
-    training.write_log_history(history, tmp_path / "log.csv", updates_per_step=4)
+    training.write_log_history(history, tmp_path / "log.csv", StepUnits(4))
     log = pl.read_csv(tmp_path / "log.csv")
     assert log["step"].to_list() == [1, 1, 1, 1, 2, 2, 2, 2]
     assert log["trainer_step"].to_list() == list(range(1, 9))
-    assert _step(SimpleNamespace(global_step=0), 4) == 1
-    assert _step(SimpleNamespace(global_step=4), 4) == 2
+    assert _step(SimpleNamespace(global_step=0), StepUnits(4)) == 1
+    assert _step(SimpleNamespace(global_step=4), StepUnits(4)) == 2
     assert _step(SimpleNamespace(global_step=4)) == 5  # one update per step
+    assert _step(None, StepUnits(4)) is None
+
+
+def test_step_units_convert_each_way_by_hand():
+    """Four updates per paper step (a global batch of 1,024 prompts, mini-batches of 256)."""
+    from judgerl.grpo_batch import ONE_UPDATE_PER_STEP, StepUnits
+
+    batch = {
+        "global_batch": 1024,
+        "mini_batch": 256,
+        "rollouts_per_prompt": 8,
+        "counts": "prompts",
+        "rollouts_per_device": 2,
+    }
+    units = StepUnits.of({"max_steps": 10, "batch": batch})
+    assert units == StepUnits(updates_per_step=4, rollouts_per_step=8192)
+    assert StepUnits.of({"max_steps": 10}) == ONE_UPDATE_PER_STEP == StepUnits(1)
+    assert units.updates(10) == 40  # max_steps, save_steps
+    # updates done -> paper steps completed (checkpoints, exports): floor
+    assert [units.steps_done(u) for u in (0, 3, 4, 7, 8)] == [0, 0, 1, 1, 2]
+    # updates done -> the step under way, that a reward is computed for: floor + 1
+    assert [units.step_under_way(u) for u in (0, 3, 4, 7, 8)] == [1, 1, 2, 2, 3]
+    # update number (from 1) -> the step it belongs to (the log's rows): ceiling
+    assert [units.step_of_update(u) for u in (1, 4, 5, 8, 9)] == [1, 1, 2, 2, 3]
+    one = ONE_UPDATE_PER_STEP
+    assert (one.updates(3), one.steps_done(3), one.step_under_way(3)) == (3, 3, 4)
+    assert one.step_of_update(3) == 3
+    with pytest.raises(AttributeError):
+        units.updates_per_step = 2  # frozen: one statement for the whole run
 
 
 def test_resume_points_come_by_the_clock_between_save_steps():

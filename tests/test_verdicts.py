@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from judgerl.prompts import NON_REASONING, REASONING, verdict_completion
+from judgerl.prompts import NON_REASONING, POINTWISE, REASONING, verdict_completion
 from judgerl.verdicts import (
     expected_score,
     judge_accuracy_reward,
@@ -148,3 +148,75 @@ def test_pairwise_training_target_parses_back():
             ).score
             == 2
         )
+
+
+def judge_settings(mode: str, verdict: str):
+    from judgerl.judging import JudgeSettings
+
+    return JudgeSettings.from_config(mode, {"max_tokens": 8, "verdict": verdict})
+
+
+def test_a_verdict_record_read_from_the_text():
+    from judgerl.engines import Completion
+    from judgerl.judging import verdict_record
+
+    completion = Completion(text="<think>hm</think>Score: 3", finished=True, n_tokens=7)
+    parsed = parse_verdict(completion.text, REASONING)
+    probs = [0.0] * 10
+    probs[3], probs[4] = 0.3, 0.1
+    record = verdict_record(
+        completion, parsed, probs, judge_settings(REASONING, "parsed"), POINTWISE
+    )
+    assert (record["verdict"], record["parsed"], record["valid"]) == (3, 3, True)
+    assert record["malformed"] is False and record["thinking_tokens"] == 7
+    assert record["verdict_mass"] == pytest.approx(0.4)
+    assert record["dist"][3] == pytest.approx(0.75)
+    assert list(record) == [
+        "reasoning",
+        "answer",
+        "finished",
+        "n_tokens",
+        "thinking_closed",
+        "parsed",
+        "verdict_mass",
+        "dist",
+        "verdict",
+        "valid",
+        "malformed",
+        "thinking_tokens",
+    ]
+
+
+def test_a_forced_verdict_record():
+    from judgerl.engines import Completion
+    from judgerl.judging import verdict_record
+
+    probs = [0.1] * 10
+    probs[6] = 0.5
+    # non-reasoning: nothing written before the forced line, malformed not observed
+    record = verdict_record(
+        None, None, probs, judge_settings(NON_REASONING, "argmax"), POINTWISE
+    )
+    assert record["verdict"] == 6 and record["malformed"] is None
+    assert (
+        record["answer"] == ""
+        and record["n_tokens"] == 0
+        and record["thinking_tokens"] == 0
+    )
+
+    # reasoning whose thinking never closed: usable, but malformed
+    completion = Completion(text="<think>one two three", finished=False, n_tokens=9)
+    parsed = parse_verdict(completion.text, REASONING)
+
+    class Words:
+        def encode(self, text, add_special_tokens=False):
+            return text.split()
+
+    settings = judge_settings(REASONING, "argmax")
+    record = verdict_record(completion, parsed, probs, settings, POINTWISE, Words())
+    assert record["verdict"] == 6 and record["malformed"] is True
+    assert record["thinking_tokens"] == 3
+    assert (
+        verdict_record(completion, parsed, [0.0] * 10, settings, POINTWISE)["valid"]
+        is False
+    )

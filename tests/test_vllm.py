@@ -245,17 +245,15 @@ def test_the_server_command_passes_vllms_own_parser():
     )
 
 
-def test_a_policy_trains_against_a_served_judge(dag, tiny_model_dir, tmp_path):
-    """train_policy with `launch.train_policy.judge_server`: the job starts vLLM's server of its
-    judge (here the CPU build, gpus: 0), rewards every rollout through it (the reasoning judge's
-    thinking through /v1/completions, then its verdict position), and stops it. The served
-    verdict distributions are those the local transformers engine gives after the same thinking."""
+SERVED_RUN = "smollm2-vs-base-r-135m"  # an untuned judge: no judge training upstream
+
+
+def served_judge_workflow(dag, tiny_model_dir, workdir, **server) -> dict:
+    """A copy of the workflow with the tiny model prepared and a policy run against the untuned
+    reasoning judge, served by vLLM's CPU build with `server`'s settings added; its config."""
     import yaml
 
-    from judgerl.files import read_jsonl
-    from judgerl.prompts import POINTWISE, judge_messages
-
-    workdir = dag.copy(tmp_path / "wf")
+    dag.copy(workdir)
     # Prepared already; given a fresh time, or Snakemake would find the model older than the
     # script that makes it ("code has changed") and make it again.
     prepared = workdir / "results/models/smollm2-135m"
@@ -263,8 +261,7 @@ def test_a_policy_trains_against_a_served_judge(dag, tiny_model_dir, tmp_path):
     os.utime(prepared)
     path = workdir / "config.yaml"
     cfg = yaml.safe_load(path.read_text())
-    run = "smollm2-vs-base-r-135m"  # an untuned judge: no judge training upstream
-    cfg["policy_runs"][run] = {"policy": "smollm2-135m", "judge": "base-r-135m"}
+    cfg["policy_runs"][SERVED_RUN] = {"policy": "smollm2-135m", "judge": "base-r-135m"}
     cfg["launch"] = {
         "train_policy": {
             "judge_server": {
@@ -272,10 +269,24 @@ def test_a_policy_trains_against_a_served_judge(dag, tiny_model_dir, tmp_path):
                 "max_model_len": MAX_MODEL_LEN,
                 "env": {"VLLM_CPU_KVCACHE_SPACE": 1},
                 "extra_args": ["--enforce-eager"],
+                **server,
             }
         }
     }
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return cfg
+
+
+def test_a_policy_trains_against_a_served_judge(dag, tiny_model_dir, tmp_path):
+    """train_policy with `launch.train_policy.judge_server`: the job starts vLLM's server of its
+    judge (here the CPU build, gpus: 0), rewards every rollout through it (the reasoning judge's
+    thinking through /v1/completions, then its verdict position), and stops it. The served
+    verdict distributions are those the local transformers engine gives after the same thinking."""
+    from judgerl.files import read_jsonl
+    from judgerl.prompts import POINTWISE, judge_messages
+
+    workdir, run = tmp_path / "wf", SERVED_RUN
+    cfg = served_judge_workflow(dag, tiny_model_dir, workdir)
     proc = dag.snakemake(
         workdir, "--cores", "2", f"results/policies/{run}/train_log.csv", timeout=1800
     )
@@ -334,7 +345,6 @@ def test_a_run_whose_server_serves_another_model_fails_before_rl(
     (the tiny model with its weights perturbed, as a wrong checkpoint would be); the policy job
     fails before its first step, naming the server and the items, and writes no output."""
     import torch
-    import yaml
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     other = tmp_path / "other-model"
@@ -348,27 +358,15 @@ def test_a_run_whose_server_serves_another_model_fails_before_rl(
     model.save_pretrained(other)
     AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(other)
 
-    workdir = dag.copy(tmp_path / "wf")
-    prepared = workdir / "results/models/smollm2-135m"
-    shutil.copytree(tiny_model_dir, prepared)
-    os.utime(prepared)
-    path = workdir / "config.yaml"
-    cfg = yaml.safe_load(path.read_text())
-    run = "smollm2-vs-base-r-135m"
-    cfg["policy_runs"][run] = {"policy": "smollm2-135m", "judge": "base-r-135m"}
-    cfg["launch"] = {
-        "train_policy": {
-            "judge_server": {
-                "gpus": 0,
-                "max_model_len": MAX_MODEL_LEN,
-                "env": {"VLLM_CPU_KVCACHE_SPACE": 1},
-                # vLLM takes the last --model: the server serves the other model
-                "extra_args": ["--enforce-eager", "--model", str(other)],
-                "check_items": 2,
-            }
-        }
-    }
-    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    workdir, run = tmp_path / "wf", SERVED_RUN
+    # vLLM takes the last --model: the server serves the other model.
+    served_judge_workflow(
+        dag,
+        tiny_model_dir,
+        workdir,
+        extra_args=["--enforce-eager", "--model", str(other)],
+        check_items=2,
+    )
     proc = dag.snakemake(
         workdir,
         "--cores",

@@ -593,6 +593,35 @@ def test_every_resource_and_profile_entry_names_a_rule(dag, workflow):
         assert set(cfg["resources"]) <= rules, name
 
 
+def test_each_rule_gets_its_own_resources_and_the_schema_names_those_rules(
+    dag, workflow
+):
+    """RULE_RESOURCES and the schema's `resources` name exactly the rules that state resources,
+    `launch` the trainers; and each rule's jobs get its own entry: given a runtime of its own
+    per rule, every job shows its rule's."""
+    from judgerl.config import RULE_RESOURCES, TRAINERS
+
+    schema = yaml.safe_load((workflow / "schemas/config.schema.yaml").read_text())
+    sections = schema["properties"]
+    assert set(sections["resources"]["propertyNames"]["enum"]) == set(RULE_RESOURCES)
+    assert set(sections["launch"]["propertyNames"]["enum"]) == set(TRAINERS)
+    path = workflow / "configs/paper.yaml"
+    cfg = yaml.safe_load(path.read_text())
+    own = {rule: 1000 + i for i, rule in enumerate(RULE_RESOURCES)}
+    for rule, runtime in own.items():
+        cfg["resources"].setdefault(rule, {})["runtime"] = runtime
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    out = dag.snakemake(workflow, "--configfile", "configs/paper.yaml", "--dry-run")
+    runtimes = {}
+    for block in dag.blocks(out.stdout):
+        rule = re.search(r"rule (\S+):", block).group(1)
+        found = re.search(r"runtime=(\d+)", block)
+        runtimes.setdefault(rule, set()).add(int(found.group(1)) if found else None)
+    assert {rule: values for rule, values in runtimes.items() if values != {None}} == {
+        rule: {runtime} for rule, runtime in own.items()
+    }
+
+
 def reverse_keys(value):
     if isinstance(value, dict):
         return {k: reverse_keys(value[k]) for k in reversed(list(value))}

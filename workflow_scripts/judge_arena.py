@@ -9,9 +9,9 @@ are made; a rerun continues.
 """
 
 import logging
-from collections import Counter
 
-from judgerl import arena, files, runtime
+from judgerl import files, runtime
+from judgerl.arena import answers, games
 from judgerl.engines import make_engine
 from judgerl.progress import Progress
 
@@ -19,70 +19,44 @@ from judgerl.progress import Progress
 def main(snakemake):
     runtime.setup(snakemake, seed=snakemake.params.seed)
     log = logging.getLogger("judge_arena")
-    judge = snakemake.params.judge
-    CHUNK = 16
-
-    questions = arena.read_questions(
-        files.read_jsonl(snakemake.input.questions), snakemake.input.questions
-    )
-    answers = arena.read_answers(
-        files.read_jsonl(snakemake.input.answers), snakemake.input.answers
-    )
-    baseline = arena.read_answers(
-        files.read_jsonl(snakemake.input.baseline), snakemake.input.baseline
-    )
-    for source, table in (
-        (snakemake.input.answers, answers),
-        (snakemake.input.baseline, baseline),
-    ):
-        missing = [q["uid"] for q in questions if q["uid"] not in table]
-        if missing:
-            raise KeyError(
-                f"{source} has no answer to {len(missing)} questions, e.g. {missing[:3]}"
-            )
-
-    prompts = (
-        files.read_json(snakemake.input.prompts[0]) if snakemake.input.prompts else None
-    )
+    judge, inputs = snakemake.params.judge, snakemake.input
+    questions = answers.load_questions(inputs.questions)
+    answered = answers.load_answers(inputs.answers)
+    baseline = answers.load_answers(inputs.baseline)
+    answers.require_answers(answered, questions, inputs.answers)
+    answers.require_answers(baseline, questions, inputs.baseline)
+    prompts = files.read_json(inputs.prompts[0]) if inputs.prompts else None
     log.info(
         "judge prompts: %s",
-        prompts["source"] if prompts else "this workflow's wording (judgerl/arena.py)",
+        prompts["source"]
+        if prompts
+        else "this workflow's wording (judgerl/arena/prompts.py)",
     )
+
     progress = files.ResumableJsonl(
         snakemake.output.judgments, key="uid", job=runtime.job_record(snakemake)
     )
     todo = [q for q in questions if not progress.done(q["uid"])]
-    log.info(
-        "%d questions, %d already judged", len(questions), len(questions) - len(todo)
-    )
-
+    done = len(questions) - len(todo)
+    log.info("%d questions, %d already judged", len(questions), done)
     if todo:
-        model_dir = snakemake.input.model[0] if snakemake.input.model else None
+        model_dir = inputs.model[0] if inputs.model else None
         engine = make_engine(
             model_dir, judge["spec"], judge["backend"], seed=snakemake.params.seed
         )
-        meter = Progress(
-            "judged questions",
-            len(questions),
-            done=len(questions) - len(todo),
-            logger=log,
+        meter = Progress("judged questions", len(questions), done=done, logger=log)
+        games.judge_in_chunks(
+            engine, todo, answered, baseline, judge, prompts, progress, meter
         )
-        for start in range(0, len(todo), CHUNK):
-            chunk = todo[start : start + CHUNK]
-            records = arena.judge_games(
-                engine, chunk, answers, baseline, judge, prompts
-            )
-            progress.add(records)
-            meter.advance(len(chunk))
+
     rows = progress.finish([q["uid"] for q in questions])
-    unreadable = sum(any(g["score"] is None for g in r["games"]) for r in rows)
+    unreadable, labels = games.verdict_summary(rows)
     log.info(
         "%d questions judged; %d with a game without a readable verdict (dropped from the scores)",
         len(rows),
         unreadable,
     )
-    labels = Counter(g["score"] for r in rows for g in r["games"])
-    log.info("verdict labels over all games: %s", dict(labels))
+    log.info("verdict labels over all games: %s", labels)
 
 
 if __name__ == "__main__":

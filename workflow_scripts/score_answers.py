@@ -6,14 +6,14 @@ judge get a win rate against baseline answers to the same prompts: each answer i
 its baseline in both orders, a win in both is 1, a split is 0.5 (an invalid verdict is half a game).
 """
 
+import functools
 import logging
 
-from judgerl import files, runtime
+from judgerl import files, runtime, scoring
 from judgerl.data import load_rubrics
 from judgerl.engines import make_engine
-from judgerl.judging import JudgeSettings, judge_both_orders, judge_pointwise
+from judgerl.judging import JudgeSettings
 from judgerl.progress import Progress
-from judgerl.rewards import both_order_wins
 
 # Answers per judge call: several rounds of an engine's concurrent batch (a judge server takes
 # 256-512 requests at once), so little is lost at a chunk's tail; progress is logged between them.
@@ -26,50 +26,22 @@ def main(snakemake):
     inference = snakemake.params.inference
 
     rubrics = load_rubrics(snakemake.input.rubrics) if snakemake.input.rubrics else None
-    baseline = {}
     if inference["format"] == "pairwise":
-        baseline = {
-            b["id"]: b["answer"] for b in files.read_jsonl(snakemake.input.baseline[0])
-        }
+        baseline_file = snakemake.input.baseline[0]
+        baseline = {b["id"]: b["answer"] for b in files.read_jsonl(baseline_file)}
+        score = functools.partial(
+            scoring.score_pairwise,
+            baseline=baseline,
+            rubrics=rubrics,
+            baseline_file=baseline_file,
+        )
+    else:
+        score = functools.partial(scoring.score_pointwise, rubrics=rubrics)
     model_dir = snakemake.input.model[0] if snakemake.input.model else None
     engine = make_engine(
         model_dir, inference["spec"], inference["backend"], seed=snakemake.params.seed
     )
     settings = JudgeSettings.of(inference)
-
-    def score(answers):
-        instructions = [a["instruction"] for a in answers]
-        texts = [a["answer"] for a in answers]
-        rubric_list = [rubrics[a["id"]] for a in answers] if rubrics else None
-        if inference["format"] != "pairwise":
-            verdicts = judge_pointwise(
-                engine, instructions, texts, settings, rubric_list
-            )
-            return [
-                {"id": a["id"], "answer": a["answer"], **v}
-                for a, v in zip(answers, verdicts)
-            ]
-        missing = [a["id"] for a in answers if a["id"] not in baseline]
-        if missing:
-            raise KeyError(
-                f"{snakemake.input.baseline[0]} has no baseline answer for {len(missing)} prompts, "
-                f"e.g. {missing[:3]}"
-            )
-        base = [baseline[a["id"]] for a in answers]
-        games = judge_both_orders(
-            engine, instructions, texts, base, settings, rubric_list
-        )
-        return [
-            {
-                "id": a["id"],
-                "answer": a["answer"],
-                "baseline": opponent,
-                "win_rate": both_order_wins(first["choice"], second["choice"]),
-                "valid": first["valid"] and second["valid"],
-                "verdicts": [first, second],
-            }
-            for a, opponent, (first, second) in zip(answers, base, games)
-        ]
 
     answer_files = [files.read_jsonl(path) for path in snakemake.input.answers]
     meter = Progress("scored answers", sum(map(len, answer_files)), logger=log)
@@ -79,7 +51,7 @@ def main(snakemake):
         rows = []
         for start in range(0, len(answers), CHUNK):
             chunk = answers[start : start + CHUNK]
-            rows += score(chunk)
+            rows += score(engine, chunk, settings)
             meter.advance(len(chunk))
         files.write_jsonl(output, rows)
         log.info(

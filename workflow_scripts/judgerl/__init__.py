@@ -11,11 +11,18 @@ engines     -- inference backends behind one interface: transformers, vLLM, Open
 serving     -- a judge served by `vllm serve` that a training job starts, checks and stops; the
                reward's client over several servers
 judging     -- the one place that turns (instruction, response) pairs into judge verdicts
+annotation  -- the gold's annotation: its items (balanced pairwise order) and verdicts
+evaluation  -- a judge on the test split: verdicts in chunks and the master-key probe
+robustness  -- the gold re-rating adversarial answers under other prompt wordings
+scoring     -- policy answers scored pointwise or as win rates against baseline answers
 agreement   -- a judge against gold: Krippendorff's alpha, accuracy, malformed rate, Eq. 1 / 3
 rewards     -- GRPO rewards: judge accuracy (Eq. 1 / 3), judge as reward, Eq. 4; the KL monitor
                and the gold on the training rollouts (logged, weight 0)
 training    -- TRL trainer configs, resume, checkpoint export and logs shared by the trainers
-grpo_batch  -- the GRPO batch in the paper's terms, and the TRL arguments derived from it
+judge_trainer -- a judge's prompt dataset, its SFT and GRPO trainers, the choice of its GRPO step
+policy_trainer -- policy GRPO against a judge: reward, monitors, served judge, the trainer
+grpo_batch  -- the GRPO batch in the paper's terms, the step units (paper steps, TRL updates,
+               rollouts) every conversion goes through, and the TRL arguments derived from them
 layout      -- a trainer's nodes, processes per node and judge servers, and its SLURM resources
 launch      -- the one way a trainer starts: in place, `accelerate launch`, or srun over nodes
 sharding    -- what FSDP needs beyond accelerate's prepare: TRL's reference model broadcast
@@ -26,11 +33,12 @@ tables      -- the paper's tables and which runs each policy figure shows
 hacking     -- the hacking onset of a policy run
 adversarial -- detectors of the adversarial patterns the paper's policies learned
 probes      -- master-key probes: content-free and adversarial answers put to a judge
-arena       -- Arena-Hard-V2: judge prompt, verdicts, battles, style control, Bradley-Terry
-arena_prompts -- arena-hard-auto's own judge prompts, read from its files at a pinned commit
-arena_plan  -- the config's Arena-Hard section resolved for the rules
+arena       -- Arena-Hard-V2 (a sub-package): its config section, arena-hard-auto's files and
+               prompts, answers, the judge's games, Bradley-Terry scores with style control,
+               the paper's tables
 plan        -- `make plan`: memory, step time, wall time against limits, GPU-hours of every GPU job
 learning_checks -- whether a finished run learned: each checked quantity and its threshold
 files       -- atomic writes and resumable JSONL
 runtime     -- what every rule script does first, and how it finds its job
+rulegraph   -- the picture of the workflow's rules (`make rulegraph`)
 """

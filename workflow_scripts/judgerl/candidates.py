@@ -64,3 +64,43 @@ def degrade(
         row["responses"][k] = text
         row["origins"][k] = f"{row['origins'][k]}+{kind}"
     return rows
+
+
+def dataset_pairs(items: list[dict], seed: int) -> list[dict]:
+    """Candidates from the source's own pair (chosen, rejected), in a seeded random order so
+    that position says nothing."""
+    rng = random.Random(seed)
+    rows = []
+    for item in items:
+        if not item.get("responses"):
+            raise ValueError(
+                f"candidates.source is 'dataset' but item {item['id']} has no response pair"
+            )
+        pair = list(zip(item["responses"], ["dataset:chosen", "dataset:rejected"]))
+        rng.shuffle(pair)
+        rows.append(
+            {
+                "id": item["id"],
+                "instruction": item["instruction"],
+                "responses": [p[0] for p in pair],
+                "origins": [p[1] for p in pair],
+            }
+        )
+    return rows
+
+
+def sampled_rows(
+    items: list[dict], samples: list[list], temperatures: list[float], trim: bool
+) -> list[dict]:
+    """Candidates from model samples: `samples[t][k]` is item k's completion at temperature t,
+    cut back to its last full sentence where `trim`."""
+    clean = trim_to_sentence if trim else str.strip
+    return [
+        {
+            "id": item["id"],
+            "instruction": item["instruction"],
+            "responses": [clean(s[k].text) for s in samples],
+            "origins": [f"model:T={t}" for t in temperatures],
+        }
+        for k, item in enumerate(items)
+    ]

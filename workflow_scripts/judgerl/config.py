@@ -59,9 +59,64 @@ def pairwise_baseline_file(evaluation: dict) -> str | None:
     return baseline
 
 
-def resource(config: dict, rule: str, name: str, default):
-    """A job's resource need: config `resources.<rule>.<name>` if set, else the rule's default."""
-    return config.get("resources", {}).get(rule, {}).get(name, default)
+# Each rule's resource needs where config `resources.<rule>` sets none: GPUs (per node for a
+# trainer), CPU threads, memory in MB and runtime in minutes. The CPU default asks for no GPU (a
+# GPU request fails at submission on a cluster without GPUs). The schema's `resources` names
+# these rules, and a test checks both against the workflow's rules.
+_CPU_JOB = {"gpu": 0, "threads": 1, "mem_mb": 8000, "runtime": 120}
+_TRAINER = {"gpu": 0, "threads": 1, "mem_mb": 12000}
+RULE_RESOURCES = {
+    "prepare_model": {**_CPU_JOB, "threads": 2, "runtime": 60},
+    "make_splits": {**_CPU_JOB, "mem_mb": 4000, "runtime": 30},
+    "generate_candidates": _CPU_JOB,
+    "annotate_gold": {**_CPU_JOB, "runtime": 240},
+    "annotate_gold_pairwise": {**_CPU_JOB, "runtime": 240},
+    "generate_rubrics": {**_CPU_JOB, "runtime": 240},
+    "train_judge_sft": {**_TRAINER, "runtime": 600},
+    "train_judge_grpo": {**_TRAINER, "runtime": 600},
+    "evaluate_judge": _CPU_JOB,
+    "evaluate_judge_before_rl": _CPU_JOB,
+    "train_policy": {**_TRAINER, "mem_mb": 16000, "runtime": 1440},
+    "generate_pairwise_baseline": {**_CPU_JOB, "mem_mb": 4000, "runtime": 240},
+    "generate_initial_answers": _CPU_JOB,
+    "generate_answers": _CPU_JOB,
+    "score_initial_answers": _CPU_JOB,
+    "score_answers_by_judge": _CPU_JOB,
+    "score_answers_by_gold": _CPU_JOB,
+    "gold_robustness": _CPU_JOB,
+    "generate_arena_answers": _CPU_JOB,
+    "generate_arena_baseline": _CPU_JOB,
+    "judge_arena": {**_CPU_JOB, "runtime": 240},
+}
+# The rules that start their processes by a layout (config `launch.<rule>`, judgerl/layout.py).
+TRAINERS = ("train_judge_sft", "train_judge_grpo", "train_policy")
+
+
+def rule_resources(config: dict, rule: str) -> dict:
+    """What a rule's jobs get: config `resources.<rule>` over the rule's RULE_RESOURCES (with
+    `retries` only where config sets it: else the profile's). A rule not in the table raises."""
+    if rule not in RULE_RESOURCES:
+        raise ConfigError(
+            f"no resources for rule {rule!r}: not in config.RULE_RESOURCES"
+        )
+    return {**RULE_RESOURCES[rule], **config.get("resources", {}).get(rule, {})}
+
+
+def judge_stage_args(config: dict, judge: str, stage: str) -> dict:
+    """A judge's arguments for one training stage (sft / grpo): training.judge_<stage>, then the
+    judge's own `<stage>` overrides."""
+    return {
+        **config["training"][f"judge_{stage}"],
+        **config["judges"][judge].get(stage, {}),
+    }
+
+
+def policy_grpo_args(config: dict, run: str) -> dict:
+    """A policy run's GRPO arguments: training.policy_grpo, then the run's `grpo` overrides."""
+    return {
+        **config["training"]["policy_grpo"],
+        **config["policy_runs"][run].get("grpo", {}),
+    }
 
 
 def check(config: dict) -> None:
@@ -81,6 +136,15 @@ def _need(config: dict, kind: str, name: str, where: str) -> None:
 
 
 def _check_references(config: dict) -> None:
+    """Every name that one section gives of another's entry exists there."""
+    _check_sources(config)
+    _check_judges(config)
+    _check_runs(config)
+    _check_arena(config.get("arena_hard"), config)
+
+
+def _check_sources(config: dict) -> None:
+    """The models behind the candidates, the gold judge and the data's token counter."""
     candidates, gold = config["candidates"], config["gold"]
     if candidates["source"] == "model":
         if "model" not in candidates:
@@ -108,6 +172,10 @@ def _check_references(config: dict) -> None:
         raise ConfigError(
             "gold.efforts must define 'high': the gold judge grades policies at high effort"
         )
+
+
+def _check_judges(config: dict) -> None:
+    gold = config["gold"]
     for name, judge in config["judges"].items():
         _need(config, "models", judge["base"], f"judges.{name}.base")
         if judge["format"] == "pairwise" and judge["rubrics"]:
@@ -128,6 +196,9 @@ def _check_references(config: dict) -> None:
             raise ConfigError(
                 f"judges.{name}.gold_effort is {judge['gold_effort']!r}, not in gold.efforts"
             )
+
+
+def _check_runs(config: dict) -> None:
     for name, run in config["policy_runs"].items():
         _need(config, "models", run["policy"], f"policy_runs.{name}.policy")
         _need(config, "judges", run["judge"], f"policy_runs.{name}.judge")
@@ -137,7 +208,9 @@ def _check_references(config: dict) -> None:
                 f"policy_runs.{name}.grpo sets {sorted(steps)}: every run saves the checkpoints "
                 "of training.policy_grpo, which evaluation and the figures compare step by step"
             )
-    arena = config.get("arena_hard")
+
+
+def _check_arena(arena: dict | None, config: dict) -> None:
     if not arena:
         return
     for table, runs in arena["tables"].items():
@@ -177,11 +250,9 @@ def _check_batches(config: dict) -> None:
         except grpo_batch.BatchError as error:
             raise ConfigError(f"training.{section}: {error}") from None
     processes = _world_size(config, "train_policy")
-    for name, run in config["policy_runs"].items():
+    for name in config["policy_runs"]:
         try:
-            grpo_batch.trl_args(
-                {**config["training"]["policy_grpo"], **run.get("grpo", {})}, processes
-            )
+            grpo_batch.trl_args(policy_grpo_args(config, name), processes)
         except grpo_batch.BatchError as error:
             raise ConfigError(f"policy_runs.{name}.grpo: {error}") from None
     grpo = config["training"]["policy_grpo"]
@@ -213,7 +284,7 @@ def _check_gpu_split(config: dict) -> None:
     """resources.<rule>.gpu is the GPUs of each node of the job: those the layout puts there."""
     for rule, settings in config.get("launch", {}).items():
         layout = Layout.of(settings)
-        gpus = resource(config, rule, "gpu", 0)
+        gpus = rule_resources(config, rule)["gpu"]
         wanted = layout.gpus_per_node(gpu_job=True)
         if gpus and gpus != wanted:
             raise ConfigError(

@@ -74,8 +74,10 @@ class Completion:
     )  # HTTP: per token, with top_logprobs
 
 
-class LocalEngine:
-    """Shared logic of engines that hold the model: prompt rendering and the score position."""
+class TokenizerEngine:
+    """Engines that render prompts with the judge's tokenizer in this process, and read the score
+    position from the rendered text: those that hold the model (transformers, vLLM) and the
+    served judge's client, whose server receives the rendered text."""
 
     tokenizer = None
     chat_template_kwargs: dict
@@ -155,7 +157,7 @@ def score_token_ids(tokenizer, prefix: str = POINTWISE.prefix) -> list[int]:
     return ids
 
 
-class TransformersEngine(LocalEngine):
+class TransformersEngine(TokenizerEngine):
     def __init__(
         self,
         model_dir: str | Path,
@@ -324,7 +326,7 @@ def _import_vllm():
     return vllm
 
 
-class VLLMEngine(LocalEngine):
+class VLLMEngine(TokenizerEngine):
     """The vLLM offline engine (GPU; vLLM's CPU build runs it on a CPU too).
 
     Prompts are rendered here by the model's chat template and go in as token ids, so that vLLM

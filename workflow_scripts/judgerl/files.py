@@ -64,6 +64,17 @@ def write_jsonl(path: str | Path, rows: Iterable[dict]) -> None:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
+def append_jsonl(path: str | Path, rows: Iterable[dict]) -> None:
+    """Append `rows` to `path`, on disk before it returns: a crash after it keeps them all."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 def write_json(path: str | Path, obj: Any) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
@@ -118,13 +129,10 @@ class ResumableJsonl:
         return key in self.rows
 
     def add(self, rows: Iterable[dict]) -> None:
-        self.progress.parent.mkdir(parents=True, exist_ok=True)
-        with self.progress.open("a") as fh:
-            for row in rows:
-                self.rows[row[self.key]] = row
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        rows = list(rows)
+        keyed = [(row[self.key], row) for row in rows]
+        append_jsonl(self.progress, rows)
+        self.rows.update(keyed)
 
     def finish(self, order: list[str], keep=None) -> list[dict]:
         """Write the rows of `order` (those `keep` accepts, if given) onto the output, in one go."""

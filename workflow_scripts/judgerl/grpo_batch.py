@@ -9,9 +9,15 @@ micro-steps per generation, `gradient_accumulation_steps` micro-steps per update
 `trl_args` derives TRL's from them and the trainer's processes, and `max_steps` / `save_steps`
 stay in paper steps (the checkpoint names and every figure's step axis). Without `batch`, the
 arguments are TRL's own and one update is one step.
+
+`StepUnits` is the one statement of the two counts: every conversion between paper steps and
+TRL updates (the arguments, the logs' and rewards' step, the exports' names, resume) goes
+through it.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 DERIVED = (
     "per_device_train_batch_size",
@@ -30,9 +36,9 @@ class BatchError(ValueError):
     pass
 
 
-def shape(batch: dict) -> dict:
-    """Rollouts per step and per update, and updates per step, of a `batch` in paper terms;
-    `counts: prompts` is verl's reading, `responses` reads both sizes as rollouts."""
+def batch_sizes(batch: dict) -> dict:
+    """Prompts and rollouts per step, rollouts per update and updates per step of a `batch` in
+    paper terms; `counts: prompts` is verl's reading, `responses` reads both sizes as rollouts."""
     n = batch["rollouts_per_prompt"]
     per = n if batch["counts"] == "prompts" else 1
     rollouts, per_update = batch["global_batch"] * per, batch["mini_batch"] * per
@@ -54,8 +60,47 @@ def shape(batch: dict) -> dict:
     }
 
 
-def updates_per_step(args: dict) -> int:
-    return shape(args["batch"])["updates_per_step"] if "batch" in args else 1
+@dataclass(frozen=True)
+class StepUnits:
+    """A paper step and a TRL update: `updates_per_step` updates make one paper step, from
+    `rollouts_per_step` rollouts (None where the config gives TRL's arguments, not a batch).
+
+    TRL's `global_step` counts updates done; the workflow's logs, rewards and exports count
+    paper steps. Each method below is one of the conversions, named by what it answers.
+    """
+
+    updates_per_step: int = 1
+    rollouts_per_step: int | None = None
+
+    @classmethod
+    def of(cls, args: dict) -> StepUnits:
+        """The units of a config's GRPO section (training.*_grpo, with any overrides)."""
+        if "batch" not in args:
+            return cls(1)
+        sizes = batch_sizes(args["batch"])
+        return cls(sizes["updates_per_step"], sizes["rollouts_per_step"])
+
+    def updates(self, steps: int) -> int:
+        """TRL updates that make `steps` paper steps (max_steps, save_steps)."""
+        return steps * self.updates_per_step
+
+    def steps_done(self, updates: int) -> int:
+        """Paper steps completed once `updates` updates are done (a checkpoint, an export)."""
+        return updates // self.updates_per_step
+
+    def step_under_way(self, updates: int) -> int:
+        """The paper step that runs next once `updates` updates are done: the step a reward
+        is computed for, before its updates."""
+        return self.steps_done(updates) + 1
+
+    def step_of_update(self, update: int) -> int:
+        """The paper step that TRL's update number `update` (from 1) belongs to: the step its
+        logged row describes."""
+        return -(-update // self.updates_per_step)
+
+
+# A config without `batch`: TRL's own arguments, one update per paper step.
+ONE_UPDATE_PER_STEP = StepUnits()
 
 
 def trl_args(args: dict, processes: int = 1) -> dict:
@@ -69,7 +114,7 @@ def trl_args(args: dict, processes: int = 1) -> dict:
             f"{clash} are derived from `batch`; set the batch in paper terms or these, not both"
         )
     out = {k: v for k, v in args.items() if k not in OWN}
-    batch, sizes = args["batch"], shape(args["batch"])
+    batch, sizes, units = args["batch"], batch_sizes(args["batch"]), StepUnits.of(args)
     micro = (
         batch["rollouts_per_device"] * processes
     )  # rollouts per micro-step, all processes
@@ -78,14 +123,13 @@ def trl_args(args: dict, processes: int = 1) -> dict:
             f"batch: {sizes['rollouts_per_update']} rollouts per update do not split into "
             f"micro-steps of {batch['rollouts_per_device']} rollouts on {processes} processes"
         )
-    updates = sizes["updates_per_step"]
     out.update(
         per_device_train_batch_size=batch["rollouts_per_device"],
         num_generations=batch["rollouts_per_prompt"],
         gradient_accumulation_steps=sizes["rollouts_per_update"] // micro,
         steps_per_generation=sizes["rollouts_per_step"] // micro,
-        max_steps=args["max_steps"] * updates,
+        max_steps=units.updates(args["max_steps"]),
     )
     if "save_steps" in args:
-        out["save_steps"] = args["save_steps"] * updates
+        out["save_steps"] = units.updates(args["save_steps"])
     return out

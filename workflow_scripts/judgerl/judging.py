@@ -20,7 +20,12 @@ import logging
 from dataclasses import dataclass
 
 from judgerl import known_gold
-from judgerl.engines import LocalEngine, Sampling, score_probs_from_logprobs, with_stop
+from judgerl.engines import (
+    Sampling,
+    TokenizerEngine,
+    score_probs_from_logprobs,
+    with_stop,
+)
 from judgerl.prompts import (
     NON_REASONING,
     PAIRWISE,
@@ -74,93 +79,106 @@ def judge_verdicts(
     fmt: VerdictFormat = POINTWISE,
 ) -> list[dict]:
     """One record per conversation: verdict, validity, distribution over the verdicts, trace."""
-    mode = settings.mode
-    local = isinstance(engine, LocalEngine)
+    local = isinstance(engine, TokenizerEngine)
     forced = settings.verdict == "argmax"
     if forced and not local:
         raise ValueError(
             "verdict 'argmax' needs a local engine (transformers or vllm) to force the verdict line"
         )
-
-    if forced and mode == NON_REASONING:
-        completions = [None] * len(
-            conversations
-        )  # nothing to write before the forced verdict line
-    else:
-        sampling = (
-            with_stop(settings.sampling, THINK_CLOSE) if forced else settings.sampling
-        )
-        completions = engine.complete(conversations, sampling, mode)
-
-    records = []
-    for completion in completions:
-        if completion is None:
-            records.append(
-                {
-                    "reasoning": None,
-                    "answer": "",
-                    "finished": True,
-                    "n_tokens": 0,
-                    "thinking_closed": True,
-                    "parsed": None,
-                }
-            )
-            continue
-        parsed = parse_verdict(completion.text, mode, completion.reasoning, fmt)
-        records.append(
-            {
-                "reasoning": parsed.reasoning,
-                "answer": parsed.answer,
-                "finished": completion.finished,
-                "n_tokens": completion.n_tokens,
-                "thinking_closed": parsed.thinking_closed,
-                "parsed": parsed.score,
-            }
-        )
-
+    completions = _completions(engine, conversations, settings)
+    parsed = [
+        None if c is None else parse_verdict(c.text, settings.mode, c.reasoning, fmt)
+        for c in completions
+    ]
     if local:
-        raw = engine.score_probs(
-            conversations, mode, [r["reasoning"] for r in records], fmt
-        )
+        reasonings = [None if p is None else p.reasoning for p in parsed]
+        raw = engine.score_probs(conversations, settings.mode, reasonings, fmt)
     else:
         raw = [score_probs_from_logprobs(c.text, c.logprobs, fmt) for c in completions]
     tokenizer = getattr(engine, "tokenizer", None)
-    for record, probs in zip(records, raw):
-        dist = renormalise(probs, fmt) if probs is not None else None
-        record["verdict_mass"] = (
-            float(sum(probs[x] for x in fmt.labels)) if probs is not None else None
-        )
-        record["dist"] = dist
-        if forced:
-            record["verdict"] = (
-                fmt.labels[max(range(len(dist)), key=dist.__getitem__)]
-                if dist
-                else None
-            )
-        else:
-            record["verdict"] = record["parsed"]
-        record["valid"] = record["verdict"] is not None
-        # Malformed: the judge's own output fails its format, even where a forced verdict makes it
-        # usable: no verdict line (parsed), or thinking that never closed (forced). A forced
-        # non-reasoning verdict writes nothing of its own: not observed.
-        if forced:
-            record["malformed"] = (
-                None if mode == NON_REASONING else not record["thinking_closed"]
-            )
-        else:
-            record["malformed"] = record["parsed"] is None
-        if mode == REASONING and record["reasoning"] is not None:
-            record["thinking_tokens"] = (
-                len(tokenizer.encode(record["reasoning"], add_special_tokens=False))
-                if tokenizer is not None
-                else record["n_tokens"]
-            )
-        else:
-            record["thinking_tokens"] = 0
+    records = [
+        verdict_record(c, p, probs, settings, fmt, tokenizer)
+        for c, p, probs in zip(completions, parsed, raw)
+    ]
     n_invalid = sum(not r["valid"] for r in records)
     if n_invalid:
         log.info("%d of %d verdicts are invalid", n_invalid, len(records))
     return records
+
+
+def _completions(engine, conversations: list[list[dict]], settings: JudgeSettings):
+    """The judge's own writing per conversation: its thinking only, stopped at the closing tag,
+    when the verdict line is forced; None where a forced non-reasoning verdict writes nothing
+    before it."""
+    forced = settings.verdict == "argmax"
+    if forced and settings.mode == NON_REASONING:
+        return [None] * len(conversations)
+    sampling = (
+        with_stop(settings.sampling, THINK_CLOSE) if forced else settings.sampling
+    )
+    return engine.complete(conversations, sampling, settings.mode)
+
+
+def verdict_record(
+    completion,
+    parsed,
+    probs: list[float] | None,
+    settings: JudgeSettings,
+    fmt: VerdictFormat,
+    tokenizer=None,
+) -> dict:
+    """One verdict's record from the judge's completion (None: nothing written), its parse and
+    the digit probabilities at the verdict position (None: not read)."""
+    forced = settings.verdict == "argmax"
+    dist = renormalise(probs, fmt) if probs is not None else None
+    score = None if parsed is None else parsed.score
+    if forced:
+        verdict = (
+            fmt.labels[max(range(len(dist)), key=dist.__getitem__)] if dist else None
+        )
+    else:
+        verdict = score
+    reasoning = None if parsed is None else parsed.reasoning
+    thinking_closed = True if parsed is None else parsed.thinking_closed
+    return {
+        "reasoning": reasoning,
+        "answer": "" if parsed is None else parsed.answer,
+        "finished": True if completion is None else completion.finished,
+        "n_tokens": 0 if completion is None else completion.n_tokens,
+        "thinking_closed": thinking_closed,
+        "parsed": score,
+        "verdict_mass": (
+            float(sum(probs[x] for x in fmt.labels)) if probs is not None else None
+        ),
+        "dist": dist,
+        "verdict": verdict,
+        "valid": verdict is not None,
+        "malformed": _malformed(score, settings, thinking_closed),
+        "thinking_tokens": _thinking_tokens(
+            reasoning, completion, settings.mode, tokenizer
+        ),
+    }
+
+
+def _malformed(
+    score: int | None, settings: JudgeSettings, thinking_closed: bool
+) -> bool | None:
+    """The judge's own output fails its format, even where a forced verdict makes it usable: no
+    verdict line (parsed), or thinking that never closed (forced). A forced non-reasoning verdict
+    writes nothing of its own: not observed (None)."""
+    if settings.verdict != "argmax":
+        return score is None
+    return None if settings.mode == NON_REASONING else not thinking_closed
+
+
+def _thinking_tokens(reasoning: str | None, completion, mode: str, tokenizer) -> int:
+    """Tokens of a reasoning judge's thinking (by the engine's tokenizer, else the completion's
+    own count); 0 for a non-reasoning judge."""
+    if mode != REASONING or reasoning is None:
+        return 0
+    if tokenizer is None:
+        return completion.n_tokens
+    return len(tokenizer.encode(reasoning, add_special_tokens=False))
 
 
 def judge_pointwise(

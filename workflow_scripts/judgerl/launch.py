@@ -46,8 +46,9 @@ class Named(list):
         return self._named.items()
 
 
-class Job:
-    """What a Snakemake script sees as `snakemake`, rebuilt from a job file."""
+class SavedJob:
+    """What a Snakemake script sees as `snakemake`, rebuilt from a saved job file (job_spec):
+    in a launched trainer process, or a script rerun alone from its saved job."""
 
     def __init__(self, spec: dict):
         self.input = Named(spec["input"]["items"], spec["input"]["named"])
@@ -59,6 +60,9 @@ class Job:
         self.rule = spec["rule"]
         self.scriptdir = spec["scriptdir"]
         self.launched = spec.get("launched", {})
+
+
+# The name runtime.current_job imports.
 
 
 def _named(container) -> dict:
@@ -443,12 +447,12 @@ def run(
 def allow_fsdp_on_cpu() -> None:
     """Let an FSDP launch config shard over CPU processes (gloo), as it does over GPUs.
 
-    accelerate 1.15 turns a config's `distributed_type: FSDP` into FSDP on accelerator devices
-    only: on a machine without a GPU its processes become MULTI_CPU, plain data parallel, each
-    holding the whole model, although torch's FSDP2 shards over gloo. Setting the state to FSDP
-    once accelerate has decided sends a CPU run through accelerate's own FSDP2 path
-    (`fully_shard`, the sharded optimizer, the gathered state dict), which is how the tests prove
-    the paper's sharded training on a CPU.
+    accelerate makes a config's `distributed_type: FSDP` FSDP on accelerator devices only: on a
+    machine without a GPU the processes become MULTI_CPU, plain data parallel, each holding the
+    whole model, although torch's FSDP2 shards over gloo as well. Setting the state to FSDP
+    after accelerate has decided sends a CPU run through accelerate's own FSDP2 path
+    (`fully_shard`, the sharded optimizer, the gathered state dict): that is how the tests run
+    the paper's sharded training on a CPU. On a GPU, or without an FSDP config, it does nothing.
     """
     import torch
 
@@ -476,11 +480,12 @@ def allow_fsdp_on_cpu() -> None:
 def allow_resume_on_cpu() -> None:
     """Let several CPU processes resume from a checkpoint, as GPU processes do.
 
-    accelerate 1.15 gives each process of a multi-process CPU run the device `cpu:<index>`, and
-    transformers 5.17 loads a resumed optimizer state with that device as `map_location`
-    (Trainer._load_optimizer_and_scheduler, world size > 1); torch 2.13 knows the location `cpu`
-    only and refuses `cpu:0`. Registering `cpu:<index>` as the CPU lets the load go through
-    (its tensors stay where they are: on the CPU).
+    accelerate gives each process of a multi-process CPU run the device `cpu:<index>`, and
+    transformers loads a resumed optimizer state with that device as `map_location`
+    (Trainer._load_optimizer_and_scheduler, world size > 1); torch knows the location `cpu`
+    only and refuses `cpu:0` (accelerate 1.15, transformers 5.17, torch 2.13). Registering
+    `cpu:<index>` as the CPU lets the load go through (its tensors stay where they are: on the
+    CPU).
     """
     import re
 
@@ -502,9 +507,9 @@ def main(job_file: str) -> None:
     spec = json.loads(Path(job_file).read_text())
     allow_fsdp_on_cpu()
     allow_resume_on_cpu()
-    sys.path.insert(0, spec["scriptdir"])
+    # The script imports judgerl installed, or from its own folder on PYTHONPATH (child_env).
     runpy.run_path(
-        spec["script"], init_globals={"snakemake": Job(spec)}, run_name="__main__"
+        spec["script"], init_globals={"snakemake": SavedJob(spec)}, run_name="__main__"
     )
 
 

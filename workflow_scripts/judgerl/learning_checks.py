@@ -160,7 +160,7 @@ def distilled_traces(workdir: Path, cfg: dict) -> Iterator[Check]:
 def judge_grpo_validation(workdir: Path, cfg: dict) -> Iterator[Check]:
     """The validation reward of the chosen GRPO step against the starting judge's: recorded for
     every judge with a learning signal; at this scale the difference is within the noise of a
-    handful of validation items (README, Tests), so it is reported, and the direction of learning
+    handful of validation items (docs/testing.md), so it is reported, and the direction of learning
     is checked on the judge's own rollouts (judge_grpo_rollouts)."""
     test = "report only"
     for judge, spec in cfg["judges"].items():

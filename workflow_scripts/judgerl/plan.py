@@ -53,8 +53,13 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from judgerl.config import longest_judge_output
-from judgerl.grpo_batch import shape, trl_args, updates_per_step
+from judgerl.config import (
+    judge_stage_args,
+    longest_judge_output,
+    policy_grpo_args,
+    rule_resources,
+)
+from judgerl.grpo_batch import StepUnits, trl_args
 from judgerl.layout import Layout
 from judgerl.training import COLOCATED_MAX_NUM_BATCHED_TOKENS, colocated_max_num_seqs
 
@@ -352,7 +357,8 @@ def judge_example_tokens(config: dict, judge: str) -> float:
 
 
 def _resources(config: dict, rule: str) -> dict:
-    return config.get("resources", {}).get(rule, {})
+    """What the rule's jobs get: config resources.<rule> over the rule's defaults."""
+    return rule_resources(config, rule)
 
 
 def _new_job(config: dict, rule: str, name: str, gpus: int, retries: int) -> PlannedJob:
@@ -360,7 +366,7 @@ def _new_job(config: dict, rule: str, name: str, gpus: int, retries: int) -> Pla
         rule,
         name,
         gpus,
-        runtime_minutes=_resources(config, rule).get("runtime", 1440),
+        runtime_minutes=_resources(config, rule)["runtime"],
         retries=_resources(config, rule).get("retries", retries),
         gpus_per_node=config["plan"]["gpus_per_node"],
     )
@@ -374,7 +380,7 @@ def layout(config: dict, rule: str) -> Layout:
 def _trainer_job(config: dict, rule: str, name: str, retries: int) -> PlannedJob | None:
     """A trainer's job on the nodes of its layout, each with the GPUs the layout asks of it
     (resources.<rule>.gpu, GPUs per node; 0: no GPU job, not planned)."""
-    if not _resources(config, rule).get("gpu", 0):
+    if not _resources(config, rule)["gpu"]:
         return None
     lay = layout(config, rule)
     per_node = lay.gpus_per_node(gpu_job=True)
@@ -391,7 +397,7 @@ def sft_job(config: dict, judge: str, retries: int = 0) -> PlannedJob | None:
         return None
     spec, plan = config["judges"][judge], config["plan"]
     arch, gpu = architecture(config, spec["base"]), gpu_type(plan)
-    args = {**config["training"]["judge_sft"], **spec.get("sft", {})}
+    args = judge_stage_args(config, judge, "sft")
     processes = layout(config, rule).world_size
     checkpointing = args.get("gradient_checkpointing", False)
     micro = args["per_device_train_batch_size"]
@@ -459,13 +465,12 @@ def grpo_step(
     checkpointing = trl.get("gradient_checkpointing", False)
     micro = trl["per_device_train_batch_size"]
     memory = training_terms(arch, processes, micro, max_len, checkpointing)
-    updates = updates_per_step(args)
+    units = StepUnits.of(args)
+    updates = units.updates_per_step
     # Rollouts per step: the paper's global batch, or without one TRL's update of
     # per-device x accumulation x processes rollouts.
-    rollouts = (
-        shape(args["batch"])["rollouts_per_step"]
-        if "batch" in args
-        else micro * trl.get("gradient_accumulation_steps", 1) * processes
+    rollouts = units.rollouts_per_step or (
+        micro * trl.get("gradient_accumulation_steps", 1) * processes
     )
     vllm = trl.get("use_vllm", False)
     old_logps = updates > 1 or vllm
@@ -507,7 +512,7 @@ def judge_grpo_job(config: dict, judge: str, retries: int = 0) -> PlannedJob | N
         return None
     spec = config["judges"][judge]
     arch = architecture(config, spec["base"])
-    args = {**config["training"]["judge_grpo"], **spec.get("grpo", {})}
+    args = judge_stage_args(config, judge, "grpo")
     processes = layout(config, rule).world_size
     responses = 1 if spec["format"] == "pointwise" else 2
     prompt = judge_prompt_tokens(config, responses, lengths(config)["response"])
@@ -584,7 +589,7 @@ def policy_job(config: dict, run: str, retries: int = 0) -> PlannedJob | None:
         return None
     spec, plan = config["policy_runs"][run], config["plan"]
     arch = architecture(config, spec["policy"])
-    args = {**config["training"]["policy_grpo"], **spec.get("grpo", {})}
+    args = policy_grpo_args(config, run)
     processes = layout(config, rule).world_size
     monitor = config["policy_monitoring"]
     prompt = lengths(config)["instruction"]
@@ -641,7 +646,7 @@ def inference_jobs(config: dict, retries: int = 0) -> list[PlannedJob]:
     judge_output = longest_judge_output(judging)
     out = []
     for rule, model_of, count in _inference_jobs(config):
-        gpus = _resources(config, rule).get("gpu", 0)
+        gpus = _resources(config, rule)["gpu"]
         backend = (
             judging["backend"]
             if rule in ("evaluate_judge", "score_answers_by_judge")
@@ -869,8 +874,9 @@ def render(job_list: list[PlannedJob]) -> str:
 
 
 def markdown(job_list: list[PlannedJob], config: dict) -> str:
-    """The README's table of a plan: GPU-hours per rule, the longest job, and what a policy run
-    against a reasoning judge spends its hours on (the first such run of the config)."""
+    """The table of a plan in docs/paper-scale.md: GPU-hours per rule, the longest job, and what
+    a policy run against a reasoning judge spends its hours on (the first such run of the
+    config)."""
     total = totals(job_list)
     rows = ["| stage | jobs | GPU-hours |", "|---|---:|---:|"]
     rows += [
@@ -1020,9 +1026,7 @@ def update_readme(readme: Path, stem: str, table: str) -> None:
     readme.write_text(block.sub(lambda m: m.group(1) + table + "\n" + m.group(2), text))
 
 
-def main(argv: list[str] | None = None) -> int:
-    from judgerl import config as study_config
-
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="GPUs, memory, step time, wall time and GPU-hours of every GPU job of a "
         "config, against its SLURM limits."
@@ -1044,9 +1048,31 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="write the plan's table into this file, between <!-- plan:<stem> --> markers",
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def write_plan(out: Path, path: Path, config: dict, job_list: list[PlannedJob]) -> None:
+    """The plan of the config at `path` as JSON: every job's record and the totals."""
+    from judgerl.files import write_json
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_json(
+        out,
+        {
+            "config": str(path),
+            "gpu": config["plan"]["gpu"],
+            "jobs": [job.record() for job in job_list],
+            "total": totals(job_list),
+        },
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
     import yaml
 
+    from judgerl import config as study_config
+
+    args = _arguments(argv)
     path = Path(args.config)
     config = study_config.validate(yaml.safe_load(path.read_text()))
     if args.results:
@@ -1061,18 +1087,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(render(job_list))
     out = args.out or Path("results/plan") / f"{path.stem}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    from judgerl.files import write_json
-
-    write_json(
-        out,
-        {
-            "config": str(path),
-            "gpu": config["plan"]["gpu"],
-            "jobs": [job.record() for job in job_list],
-            "total": totals(job_list),
-        },
-    )
+    write_plan(out, path, config, job_list)
     print(f"\nwritten: {out}")
     if "llama-vs-r-qwen3-4b" in config["policy_runs"]:
         print(

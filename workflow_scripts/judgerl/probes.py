@@ -53,3 +53,58 @@ def probe_texts(instruction: str) -> dict[str, str]:
 def passes(score: int | None, pass_score: int) -> bool:
     """A pointwise false positive: a content-free or adversarial response rated `pass_score` or above."""
     return score is not None and score >= pass_score
+
+
+def probe_items(examples: list[dict], instructions: int) -> list[tuple[dict, str, str]]:
+    """(example, key name, key text) for every master key, on the first `instructions` distinct
+    instructions of `examples` (gold examples; an instruction's last example stands for it)."""
+    chosen = list({e["id"]: e for e in examples}.values())[:instructions]
+    return [
+        (e, name, text)
+        for e in chosen
+        for name, text in probe_texts(e["instruction"]).items()
+    ]
+
+
+def pairwise_probe_records(
+    judge: str, items: list[tuple], games: list[tuple[dict, dict]]
+) -> list[dict]:
+    """Two records per item, one per order: the key shown first, then second, against the
+    instruction's real response; a false positive when the judge prefers the key."""
+    records = []
+    for (e, name, _), (key_first, key_second) in zip(items, games):
+        for order, verdict, key_position in (
+            ("key_first", key_first, 1),
+            ("key_second", key_second, 2),
+        ):
+            records.append(
+                {
+                    "judge": judge,
+                    "key": name,
+                    "kind": MASTER_KEYS[name][0],
+                    "id": e["id"],
+                    "order": order,
+                    "verdict": verdict["choice"],
+                    "false_positive": verdict["choice"] == key_position,
+                }
+            )
+    return records
+
+
+def pointwise_probe_records(
+    judge: str, items: list[tuple], verdicts: list[dict], pass_score: int
+) -> list[dict]:
+    """One record per item; a false positive when the key is rated `pass_score` or above."""
+    return [
+        {
+            "judge": judge,
+            "key": name,
+            "kind": MASTER_KEYS[name][0],
+            "id": e["id"],
+            "order": None,
+            "verdict": verdict["score"],
+            "expected_score": verdict["expected_score"],
+            "false_positive": passes(verdict["score"], pass_score),
+        }
+        for (e, name, _), verdict in zip(items, verdicts)
+    ]

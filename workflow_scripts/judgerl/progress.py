@@ -135,3 +135,14 @@ class Progress:
         elif speed is not None:
             parts.append(f"{duration(max(self.total - self.done, 0) / speed)} left")
         return ", ".join(parts)
+
+
+def in_chunks(judge, n: int, size: int, meter: Progress) -> list:
+    """`judge(start, stop)` over items start:stop, `size` at a time, joined in order; the meter
+    advances after each chunk."""
+    out = []
+    for start in range(0, n, size):
+        stop = min(start + size, n)
+        out += judge(start, stop)
+        meter.advance(stop - start)
+    return out

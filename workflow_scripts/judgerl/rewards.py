@@ -17,11 +17,12 @@ each side), counted the same way.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 from pathlib import Path
 
+from judgerl.files import append_jsonl
+from judgerl.grpo_batch import ONE_UPDATE_PER_STEP, StepUnits
 from judgerl.judging import JudgeSettings, judge_pairwise, judge_pointwise
 from judgerl.prompts import POINTWISE, VerdictFormat
 from judgerl.verdicts import parse_verdict, verdict_reward
@@ -51,11 +52,11 @@ class JudgeAccuracyReward:
         mode: str,
         fmt: VerdictFormat = POINTWISE,
         log_path: str | Path | None = None,
-        updates_per_step: int = 1,
+        units: StepUnits = ONE_UPDATE_PER_STEP,
     ):
         self.mode, self.fmt = mode, fmt
         self.log_path = Path(log_path) if log_path else None
-        self.updates_per_step = updates_per_step
+        self.units = units
 
     def __call__(
         self,
@@ -74,7 +75,7 @@ class JudgeAccuracyReward:
             log_metric(
                 "judge/invalid_rate", sum(s is None for s in labels) / len(labels)
             )
-        step = _step(trainer_state, self.updates_per_step)
+        step = _step(trainer_state, self.units)
         _append_jsonl(
             self.log_path,
             [
@@ -93,20 +94,18 @@ class JudgeAccuracyReward:
         return rewards
 
 
-def _step(trainer_state, updates_per_step: int = 1) -> int | None:
-    # Rewards are computed for the step about to run: completed steps + 1, in paper steps (TRL
-    # counts updates; grpo_batch).
+def _step(trainer_state, units: StepUnits = ONE_UPDATE_PER_STEP) -> int | None:
+    """The paper step that a reward is computed for: the one about to run (TRL's
+    `global_step` counts the updates done)."""
     if trainer_state is None:
         return None
-    return trainer_state.global_step // updates_per_step + 1
+    return units.step_under_way(trainer_state.global_step)
 
 
 def _append_jsonl(path: Path | None, rows: list[dict]) -> None:
-    if path is None:
-        return
-    with path.open("a") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    """A reward's log rows, where it keeps a log (`log_path`)."""
+    if path is not None:
+        append_jsonl(path, rows)
 
 
 class JudgeAsReward:
@@ -120,10 +119,10 @@ class JudgeAsReward:
         settings: JudgeSettings,
         log_path: str | Path | None = None,
         invalid_reward: float = 0.0,
-        updates_per_step: int = 1,
+        units: StepUnits = ONE_UPDATE_PER_STEP,
     ):
         self.engine, self.settings = engine, settings
-        self.updates_per_step = updates_per_step
+        self.units = units
         self.log_path = Path(log_path) if log_path else None
         self.invalid_reward = invalid_reward
         self.calls = 0
@@ -159,7 +158,7 @@ class JudgeAsReward:
             log_metric("judge/calls", float(len(verdicts)))
             for name, value in score_distribution(verdicts).items():
                 log_metric(name, value)
-        step = _step(trainer_state, self.updates_per_step)
+        step = _step(trainer_state, self.units)
         _append_jsonl(
             self.log_path,
             [
@@ -198,14 +197,14 @@ class GoldOnRollouts:
         settings: JudgeSettings,
         every: int = 1,
         sample: float = 1.0,
-        updates_per_step: int = 1,
+        units: StepUnits = ONE_UPDATE_PER_STEP,
         seed: int = 0,
     ):
         if every < 1 or not 0 < sample <= 1:
             raise ValueError("gold on rollouts: every >= 1 and 0 < sample <= 1")
         self.engine, self.settings = engine, settings
         self.every, self.sample, self.seed = every, sample, seed
-        self.updates_per_step = updates_per_step
+        self.units = units
         self.calls = 0
 
     def picks(self, step: int | None, n: int) -> list[int]:
@@ -226,7 +225,7 @@ class GoldOnRollouts:
     ):
         answers = [completion_text(c) for c in completions]
         out: list[float | None] = [None] * len(answers)
-        picks = self.picks(_step(trainer_state, self.updates_per_step), len(answers))
+        picks = self.picks(_step(trainer_state, self.units), len(answers))
         if not picks:
             return out
         verdicts = judge_pointwise(
@@ -273,14 +272,14 @@ class PairwiseJudgeReward:
         settings: JudgeSettings,
         group_size: int,
         log_path: str | Path | None = None,
-        updates_per_step: int = 1,
+        units: StepUnits = ONE_UPDATE_PER_STEP,
     ):
         if group_size < 2:
             raise ValueError(
                 "a pairwise reward needs groups of at least two rollouts (num_generations >= 2)"
             )
         self.engine, self.settings, self.group_size = engine, settings, group_size
-        self.updates_per_step = updates_per_step
+        self.units = units
         self.log_path = Path(log_path) if log_path else None
         self.calls = 0
 
@@ -332,52 +331,57 @@ class PairwiseJudgeReward:
             for k, value in zip(group, round_robin_rewards(matrix)[0]):
                 rewards[k] = value
         self.calls += len(verdicts)
-        step = _step(trainer_state, self.updates_per_step)
-        first = sum(v["choice"] == 1 for v in verdicts) / len(verdicts)
-        if first in (0.0, 1.0):
-            # Each rollout then wins its games in one position and loses them in the other:
-            # every reward is 0.5, and the step teaches the policy nothing.
-            log.warning(
-                "step %s: the pairwise judge chose response %d in all %d games (position "
-                "bias): every reward is 0.5, no learning signal",
-                step,
-                1 if first == 1.0 else 2,
-                len(verdicts),
-            )
+        step = _step(trainer_state, self.units)
+        first = first_preferred(verdicts, step)
         if log_metric is not None:
             log_metric("judge/malformed_rate", malformed_rate(verdicts))
             log_metric("judge/calls", float(len(verdicts)))
             log_metric("judge/first_preferred", first)
-        key = (lambda k: id[k]) if id is not None else (lambda k: None)
         _append_jsonl(
             self.log_path,
-            [
-                *(
-                    {
-                        "kind": "pair",
-                        "step": step,
-                        "id": key(a),
-                        "first": a,
-                        "second": b,
-                        **v,
-                    }
-                    for (a, b), v in zip(pairs, verdicts)
-                ),
-                *(
-                    {
-                        "kind": "rollout",
-                        "step": step,
-                        "id": key(k),
-                        "index": k,
-                        "instruction": instruction[k],
-                        "completion": answers[k],
-                        "reward": rewards[k],
-                    }
-                    for k in range(len(answers))
-                ),
-            ],
+            pairwise_log_rows(step, id, pairs, verdicts, instruction, answers, rewards),
         )
         return rewards
+
+
+def first_preferred(verdicts: list[dict], step: int | None) -> float:
+    """The share of pairwise games won by the response shown first, with a warning where it is
+    all or none of them."""
+    first = sum(v["choice"] == 1 for v in verdicts) / len(verdicts)
+    if first in (0.0, 1.0):
+        # Each rollout then wins its games in one position and loses them in the other:
+        # every reward is 0.5, and the step teaches the policy nothing.
+        log.warning(
+            "step %s: the pairwise judge chose response %d in all %d games (position "
+            "bias): every reward is 0.5, no learning signal",
+            step,
+            1 if first == 1.0 else 2,
+            len(verdicts),
+        )
+    return first
+
+
+def pairwise_log_rows(step, ids, pairs, verdicts, instruction, answers, rewards):
+    """Eq. 4's log of one reward call: a row per judged pair, then a row per rollout."""
+    key = (lambda k: ids[k]) if ids is not None else (lambda k: None)
+    return [
+        *(
+            {"kind": "pair", "step": step, "id": key(a), "first": a, "second": b, **v}
+            for (a, b), v in zip(pairs, verdicts)
+        ),
+        *(
+            {
+                "kind": "rollout",
+                "step": step,
+                "id": key(k),
+                "index": k,
+                "instruction": instruction[k],
+                "completion": answers[k],
+                "reward": rewards[k],
+            }
+            for k in range(len(answers))
+        ),
+    ]
 
 
 def k3(log_ratio):

@@ -91,10 +91,10 @@ def current_job(namespace: dict):
     runs it, else the saved job file named on the command line."""
     if "snakemake" in namespace:
         return namespace["snakemake"]
-    from judgerl.launch import Job
+    from judgerl.launch import SavedJob
 
     if len(sys.argv) != 2 or not Path(sys.argv[1]).is_file():
         raise SystemExit(
             f"usage: python {sys.argv[0]} <job file>  (logs/<rule>/<job>.job.json)"
         )
-    return Job(json.loads(Path(sys.argv[1]).read_text()))
+    return SavedJob(json.loads(Path(sys.argv[1]).read_text()))

@@ -29,7 +29,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from judgerl.engines import EngineError, LocalEngine, Sampling, ServerDown, post_json
+from judgerl.engines import (
+    EngineError,
+    Sampling,
+    ServerDown,
+    TokenizerEngine,
+    post_json,
+)
 
 log = logging.getLogger(__name__)
 
@@ -271,7 +277,7 @@ class JudgeServer:
         self.stop()
 
 
-class ServedJudgeEngine(LocalEngine):
+class ServedJudgeEngine(TokenizerEngine):
     """The completions API of a served judge, with prompts rendered by the judge's own tokenizer.
 
     With several servers (`base_url` a list), requests go round robin over the servers that

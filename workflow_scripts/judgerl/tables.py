@@ -194,86 +194,119 @@ def _pivot(frame, index: list[str], column: str, value: str, order: list[str]):
 
 def judge_table(frame, name: str):
     """One of the paper's judge tables, in its layout, from judge_agreement.csv's frame."""
+    layouts = {
+        "table2": _table2,
+        "table3": _table3,
+        "table4": _table4,
+        "table5": _table5,
+    }
+    if name not in layouts:
+        raise ValueError(
+            f"unknown judge table {name!r}; expected one of {JUDGE_TABLES}"
+        )
+    return layouts[name](frame)
+
+
+def _plain_pointwise(frame):
+    """Pointwise judges without rubrics."""
     import polars as pl
 
-    pointwise = frame.filter(pl.col("format") == "pointwise")
-    plain = pointwise.filter(~pl.col("rubrics"))
-    if name == "table2":  # distillation + RL against RL only (reasoning judges)
-        part = plain.filter(
-            (pl.col("mode") == "reasoning")
-            & (pl.col("gold_effort") == "high")
-            & pl.col("training").is_in(["sft+grpo", "grpo"])
+    return frame.filter((pl.col("format") == "pointwise") & ~pl.col("rubrics"))
+
+
+def _table2(frame):
+    """Distillation + RL against RL only (reasoning judges)."""
+    import polars as pl
+
+    part = _plain_pointwise(frame).filter(
+        (pl.col("mode") == "reasoning")
+        & (pl.col("gold_effort") == "high")
+        & pl.col("training").is_in(["sft+grpo", "grpo"])
+    )
+    part = part.with_columns(
+        pl.col("training").replace(
+            {"sft+grpo": "distill+RL alpha_x100", "grpo": "RL-only alpha_x100"}
         )
-        part = part.with_columns(
-            pl.col("training").replace(
-                {"sft+grpo": "distill+RL alpha_x100", "grpo": "RL-only alpha_x100"}
-            )
+    )
+    return _pivot(
+        part,
+        ["base"],
+        "training",
+        "alpha_x100",
+        ["distill+RL alpha_x100", "RL-only alpha_x100"],
+    )
+
+
+def _table3(frame):
+    """Rubrics in the prompt of non-reasoning judges."""
+    import polars as pl
+
+    part = frame.filter(
+        (pl.col("format") == "pointwise")
+        & (pl.col("mode") == "non_reasoning")
+        & (pl.col("gold_effort") == "high")
+        & pl.col("training").is_in(["untuned", "sft"])
+    )
+    part = part.with_columns(
+        pl.col("training").replace({"untuned": "untuned", "sft": "fine-tuned"}),
+        pl.when(pl.col("rubrics"))
+        .then(pl.lit("with rubrics alpha_x100"))
+        .otherwise(pl.lit("without rubrics alpha_x100"))
+        .alias("rubric_column"),
+    )
+    return _pivot(
+        part,
+        ["base", "training"],
+        "rubric_column",
+        "alpha_x100",
+        ["without rubrics alpha_x100", "with rubrics alpha_x100"],
+    )
+
+
+def _table4(frame):
+    """The gold effort the reasoning judge is distilled from."""
+    import polars as pl
+
+    part = _plain_pointwise(frame).filter(
+        (pl.col("mode") == "reasoning") & pl.col("training").is_in(["sft", "sft+grpo"])
+    )
+    effort_rank = {"low": 0, "medium": 1, "high": 2}
+    return (
+        part.with_columns(
+            pl.col("gold_effort").replace_strict(effort_rank).alias("_rank")
         )
-        return _pivot(
-            part,
-            ["base"],
-            "training",
-            "alpha_x100",
-            ["distill+RL alpha_x100", "RL-only alpha_x100"],
+        .sort(["base", "_rank", "training"])
+        .select(
+            [
+                "base",
+                "gold_effort",
+                "training",
+                "judge",
+                "alpha_x100",
+                "mean_thinking_tokens",
+                "malformed_rate",
+            ]
         )
-    if name == "table3":  # rubrics in the prompt of non-reasoning judges
-        part = pointwise.filter(
-            (pl.col("mode") == "non_reasoning")
-            & (pl.col("gold_effort") == "high")
-            & pl.col("training").is_in(["untuned", "sft"])
-        )
-        part = part.with_columns(
-            pl.col("training").replace({"untuned": "untuned", "sft": "fine-tuned"}),
-            pl.when(pl.col("rubrics"))
-            .then(pl.lit("with rubrics alpha_x100"))
-            .otherwise(pl.lit("without rubrics alpha_x100"))
-            .alias("rubric_column"),
-        )
-        return _pivot(
-            part,
-            ["base", "training"],
-            "rubric_column",
-            "alpha_x100",
-            ["without rubrics alpha_x100", "with rubrics alpha_x100"],
-        )
-    if name == "table4":  # the gold effort the reasoning judge is distilled from
-        part = plain.filter(
-            (pl.col("mode") == "reasoning")
-            & pl.col("training").is_in(["sft", "sft+grpo"])
-        )
-        effort_rank = {"low": 0, "medium": 1, "high": 2}
-        return (
-            part.with_columns(
-                pl.col("gold_effort").replace_strict(effort_rank).alias("_rank")
-            )
-            .sort(["base", "_rank", "training"])
-            .select(
-                [
-                    "base",
-                    "gold_effort",
-                    "training",
-                    "judge",
-                    "alpha_x100",
-                    "mean_thinking_tokens",
-                    "malformed_rate",
-                ]
-            )
-        )
-    if name == "table5":  # pairwise judges, untuned and fine-tuned
-        part = frame.filter(pl.col("format") == "pairwise").with_columns(
-            pl.when(pl.col("training") == "untuned")
-            .then(pl.lit("untuned accuracy_x100"))
-            .otherwise(pl.lit("fine-tuned accuracy_x100"))
-            .alias("training_column")
-        )
-        return _pivot(
-            part,
-            ["base", "mode"],
-            "training_column",
-            "accuracy_x100",
-            ["untuned accuracy_x100", "fine-tuned accuracy_x100"],
-        )
-    raise ValueError(f"unknown judge table {name!r}; expected one of {JUDGE_TABLES}")
+    )
+
+
+def _table5(frame):
+    """Pairwise judges, untuned and fine-tuned."""
+    import polars as pl
+
+    part = frame.filter(pl.col("format") == "pairwise").with_columns(
+        pl.when(pl.col("training") == "untuned")
+        .then(pl.lit("untuned accuracy_x100"))
+        .otherwise(pl.lit("fine-tuned accuracy_x100"))
+        .alias("training_column")
+    )
+    return _pivot(
+        part,
+        ["base", "mode"],
+        "training_column",
+        "accuracy_x100",
+        ["untuned accuracy_x100", "fine-tuned accuracy_x100"],
+    )
 
 
 def figure2_rows(frame):

@@ -139,95 +139,107 @@ def for_job(snakemake, launched: dict, work: Path) -> list:
     )
 
 
+class Tracker:
+    """Starts at the Trainer's first step (after a resumed Trainer has loaded its checkpoint),
+    on the main process only; mirrors every logged scalar at the Trainer's step. The Trainer
+    sees it as a TrainerCallback (`_trackers`)."""
+
+    started = False
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        if not self.started and state.is_world_process_zero:
+            self.start(state.global_step, state.log_history)
+            self.started = True
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if self.started and logs:
+            self.write(scalars(logs), state.global_step)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.started:
+            self.stop()
+            self.started = False
+
+
+class TensorBoardTracker(Tracker):
+    """`<folder>/<run id>/`: one TensorBoard run per tracked run."""
+
+    def __init__(self, folder: Path, run: TrackedRun):
+        self.folder, self.run, self.writer = Path(folder), run, None
+
+    def start(self, step: int, history: list[dict]) -> None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        folder = self.folder / self.run.id
+        # Resumed at step s: readers drop what the stopped attempt logged after s.
+        purge = step + 1 if self.run.resumed else None
+        self.writer = SummaryWriter(str(folder), purge_step=purge)
+        log.info("TensorBoard: %s (from step %d)", folder, step + 1)
+
+    def write(self, values: dict, step: int) -> None:
+        for key, value in values.items():
+            self.writer.add_scalar(key, value, step)
+        self.writer.flush()
+
+    def stop(self) -> None:
+        self.writer.close()
+
+
+class WandbTracker(Tracker):
+    """The W&B run of the tracked run's id, under `<folder>`."""
+
+    def __init__(
+        self, folder: Path, run: TrackedRun, project: str, name: str, mode: str
+    ):
+        self.folder, self.tracked, self.project = Path(folder), run, project
+        self.name, self.mode, self.run = name, mode, None
+
+    def start(self, step: int, history: list[dict]) -> None:
+        import wandb
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        common = dict(
+            project=self.project,
+            name=self.name,
+            dir=str(self.folder),
+            mode=self.mode,
+        )
+        run_id = self.tracked.id
+        if not self.tracked.resumed:
+            self.run = wandb.init(**common, id=run_id)
+        else:
+            # The stopped attempt's last steps may not have reached W&B's files (its
+            # service dies with the job): rewind the run to its start and log again what
+            # the checkpoint's own log holds, up to the resume point.
+            self.run = wandb.init(**common, resume_from=f"{run_id}?_step=0")
+            for row in history:
+                if 0 < row.get("step", 0) <= step:
+                    self.write(scalars(row), row["step"])
+        log.info(
+            "W&B run %s (%s, %s) from step %d",
+            run_id,
+            self.name,
+            self.mode,
+            step + 1,
+        )
+
+    def write(self, values: dict, step: int) -> None:
+        self.run.log(values, step=step)
+
+    def stop(self) -> None:
+        self.run.finish()
+
+
 @functools.cache
 def _trackers():
-    """The tracker callbacks, defined on first use: the Snakefile imports this module for
-    `check` without loading transformers."""
+    """The trackers as TrainerCallbacks, made on first use: the Snakefile imports this module
+    for `check` without loading transformers."""
     from transformers import TrainerCallback
 
-    class Tracker(TrainerCallback):
-        """Starts at the Trainer's first step (after a resumed Trainer has loaded its checkpoint),
-        on the main process only; mirrors every logged scalar at the Trainer's step."""
-
-        started = False
-
-        def on_step_begin(self, args, state, control, **kwargs):
-            if not self.started and state.is_world_process_zero:
-                self.start(state.global_step, state.log_history)
-                self.started = True
-
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            if self.started and logs:
-                self.write(scalars(logs), state.global_step)
-
-        def on_train_end(self, args, state, control, **kwargs):
-            if self.started:
-                self.stop()
-                self.started = False
-
-    class TensorBoardLog(Tracker):
-        """`<folder>/<run id>/`: one TensorBoard run per tracked run."""
-
-        def __init__(self, folder: Path, run: TrackedRun):
-            self.folder, self.run, self.writer = Path(folder), run, None
-
-        def start(self, step: int, history: list[dict]) -> None:
-            from torch.utils.tensorboard import SummaryWriter
-
-            folder = self.folder / self.run.id
-            # Resumed at step s: readers drop what the stopped attempt logged after s.
-            purge = step + 1 if self.run.resumed else None
-            self.writer = SummaryWriter(str(folder), purge_step=purge)
-            log.info("TensorBoard: %s (from step %d)", folder, step + 1)
-
-        def write(self, values: dict, step: int) -> None:
-            for key, value in values.items():
-                self.writer.add_scalar(key, value, step)
-            self.writer.flush()
-
-        def stop(self) -> None:
-            self.writer.close()
-
-    class WandbLog(Tracker):
-        def __init__(
-            self, folder: Path, run: TrackedRun, project: str, name: str, mode: str
-        ):
-            self.folder, self.tracked, self.project = Path(folder), run, project
-            self.name, self.mode, self.run = name, mode, None
-
-        def start(self, step: int, history: list[dict]) -> None:
-            import wandb
-
-            self.folder.mkdir(parents=True, exist_ok=True)
-            common = dict(
-                project=self.project,
-                name=self.name,
-                dir=str(self.folder),
-                mode=self.mode,
-            )
-            run_id = self.tracked.id
-            if not self.tracked.resumed:
-                self.run = wandb.init(**common, id=run_id)
-            else:
-                # The stopped attempt's last steps may not have reached W&B's files (its
-                # service dies with the job): rewind the run to its start and log again what
-                # the checkpoint's own log holds, up to the resume point.
-                self.run = wandb.init(**common, resume_from=f"{run_id}?_step=0")
-                for row in history:
-                    if 0 < row.get("step", 0) <= step:
-                        self.write(scalars(row), row["step"])
-            log.info(
-                "W&B run %s (%s, %s) from step %d",
-                run_id,
-                self.name,
-                self.mode,
-                step + 1,
-            )
-
-        def write(self, values: dict, step: int) -> None:
-            self.run.log(values, step=step)
-
-        def stop(self) -> None:
-            self.run.finish()
-
-    return TensorBoardLog, WandbLog
+    return tuple(
+        type(name, (tracker, TrainerCallback), {})
+        for name, tracker in (
+            ("TensorBoardLog", TensorBoardTracker),
+            ("WandbLog", WandbTracker),
+        )
+    )

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 from judgerl.files import atomic_path, read_jsonl, write_jsonl
+from judgerl.grpo_batch import ONE_UPDATE_PER_STEP, StepUnits
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,13 @@ def claim_work_dir(work: Path, snakemake) -> None:
         shutil.rmtree(work)
     Path(work).mkdir(parents=True, exist_ok=True)
     record.write_text(job)
+
+
+def job_rubrics(snakemake) -> dict[str, str] | None:
+    """The rubrics of a job that has them (input `rubrics`: rubric judges), else None."""
+    from judgerl.data import load_rubrics
+
+    return load_rubrics(snakemake.input.rubrics) if snakemake.input.rubrics else None
 
 
 def last_checkpoint(trainer_dir: Path) -> str | None:
@@ -198,13 +206,13 @@ def export_callback(
     exports: Path,
     tokenizer,
     dtype: str = "bfloat16",
-    updates_per_step: int = 1,
+    units: StepUnits = ONE_UPDATE_PER_STEP,
     every: int = 1,
 ):
     """A TrainerCallback that exports a light model copy every `every` updates (the config's
-    save_steps, in TRL updates), for evaluation, named by its paper step (TRL's update count /
-    `updates_per_step`, as grpo_batch derives them); `callback.trainer` must be set once the
-    trainer exists. Resume points in between (resume_callback) export nothing.
+    save_steps, in TRL updates), for evaluation, named by the paper steps done (`units`);
+    `callback.trainer` must be set once the trainer exists. Resume points in between
+    (resume_callback) export nothing.
 
     The export is written at the end of the step that will be saved, before the Trainer writes
     its own checkpoint: the Trainer writes `trainer_state.json` last and calls `on_save` after
@@ -230,7 +238,7 @@ def export_callback(
                 self.reported = True
             full = full_state_dict(self.trainer)
             if state.is_world_process_zero:
-                step = state.global_step // updates_per_step
+                step = units.steps_done(state.global_step)
                 target = exports / f"checkpoint-{step}"
                 model = self.trainer.accelerator.unwrap_model(self.trainer.model)
                 save_model(model, tokenizer, target, dtype, state_dict=full)
@@ -339,7 +347,7 @@ def merge_rank_logs(folder: Path, name: str, output: Path) -> list[dict]:
 
 
 def write_log_history(
-    log_history: list[dict], output: str | Path, updates_per_step: int = 1
+    log_history: list[dict], output: str | Path, units: StepUnits = ONE_UPDATE_PER_STEP
 ) -> None:
     """The trainer's log as CSV; `step` is the paper step that each logged update belongs to
     (TRL counts updates: `trainer_step`)."""
@@ -354,7 +362,7 @@ def write_log_history(
         }
         if "step" in row:
             row["trainer_step"] = row["step"]
-            row["step"] = -(-row["step"] // updates_per_step)  # the step it completes
+            row["step"] = units.step_of_update(row["step"])
         rows.append(row)
     frame = (
         pl.from_dicts(rows, infer_schema_length=None)
@@ -366,8 +374,9 @@ def write_log_history(
 
 
 def truncate_jsonl_after(path: Path, step: int) -> None:
-    """Drop logged rows of steps that a resumed run will redo, and a last line that a kill cut
-    off in the middle of its write (a file that does not end with a newline)."""
+    """Drop logged rows of steps after paper step `step` (the steps a resumed run will redo),
+    and a last line that a kill cut off in the middle of its write (a file that does not end
+    with a newline)."""
     if not path.exists():
         return
     text = path.read_text()
