@@ -14,6 +14,16 @@ from judgerl.layout import Layout
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# The paper's policy batch: 1,024 prompts of 8 rollouts per step, mini-batches of 256 prompts,
+# so four TRL updates per paper step.
+PAPER_BATCH = {
+    "global_batch": 1024,
+    "mini_batch": 256,
+    "rollouts_per_prompt": 8,
+    "counts": "prompts",
+    "rollouts_per_device": 2,
+}
+
 
 def load(name):
     path = ROOT / ("config.yaml" if name == "default" else f"configs/{name}.yaml")
@@ -83,14 +93,7 @@ def test_every_config_builds_its_grpo_config(tiny_model_dir, tmp_path, name, sec
 def test_the_batch_reads_responses_one_switch_away():
     from judgerl import grpo_batch
 
-    batch = {
-        "global_batch": 1024,
-        "mini_batch": 256,
-        "rollouts_per_prompt": 8,
-        "counts": "prompts",
-        "rollouts_per_device": 2,
-    }
-    args = {"max_steps": 10, "save_steps": 5, "batch": batch}
+    args = {"max_steps": 10, "save_steps": 5, "batch": PAPER_BATCH}
     assert grpo_batch.trl_args(args, processes=4) == {
         "max_steps": 40,  # 4 updates per step
         "save_steps": 20,
@@ -99,7 +102,7 @@ def test_the_batch_reads_responses_one_switch_away():
         "gradient_accumulation_steps": 256,  # 2048 rollouts per update / (2 x 4)
         "steps_per_generation": 1024,  # 8192 rollouts per step / (2 x 4)
     }
-    responses = {**args, "batch": {**batch, "counts": "responses"}}
+    responses = {**args, "batch": {**PAPER_BATCH, "counts": "responses"}}
     assert grpo_batch.batch_sizes(responses["batch"]) == {
         "prompts_per_step": 128,
         "rollouts_per_step": 1024,
@@ -112,7 +115,7 @@ def test_the_batch_reads_responses_one_switch_away():
     with pytest.raises(grpo_batch.BatchError, match="do not split into micro-steps"):
         grpo_batch.trl_args(args, processes=3)
     with pytest.raises(grpo_batch.BatchError, match="does not divide"):
-        grpo_batch.trl_args({**args, "batch": {**batch, "mini_batch": 300}})
+        grpo_batch.trl_args({**args, "batch": {**PAPER_BATCH, "mini_batch": 300}})
 
 
 def test_prompt_tokens_count_the_chat_template(tiny_model_dir):
@@ -156,14 +159,7 @@ def test_step_units_convert_each_way_by_hand():
     """Four updates per paper step (a global batch of 1,024 prompts, mini-batches of 256)."""
     from judgerl.grpo_batch import ONE_UPDATE_PER_STEP, StepUnits
 
-    batch = {
-        "global_batch": 1024,
-        "mini_batch": 256,
-        "rollouts_per_prompt": 8,
-        "counts": "prompts",
-        "rollouts_per_device": 2,
-    }
-    units = StepUnits.of({"max_steps": 10, "batch": batch})
+    units = StepUnits.of({"max_steps": 10, "batch": PAPER_BATCH})
     assert units == StepUnits(updates_per_step=4, rollouts_per_step=8192)
     assert StepUnits.of({"max_steps": 10}) == ONE_UPDATE_PER_STEP == StepUnits(1)
     assert units.updates(10) == 40  # max_steps, save_steps

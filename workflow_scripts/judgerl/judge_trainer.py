@@ -14,7 +14,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from judgerl import agreement, files, grpo_batch, launch, sharding, tracking, training
+from judgerl import agreement, files, grpo_batch, launch, sharding, training
 from judgerl.data import gold_examples
 from judgerl.engines import make_engine
 from judgerl.grpo_batch import StepUnits
@@ -121,11 +121,7 @@ def train_sft(snakemake, work: Path, launched: dict) -> None:
             sft_target,
         ),
         processing_class=tokenizer,
-        callbacks=[
-            training.resume_callback(snakemake.params.launch.get("resume_minutes")),
-            training.progress_callback(),
-            *tracking.for_job(snakemake, launched, work),
-        ],
+        callbacks=training.job_callbacks(snakemake, launched, work),
     )
     trainer.train(resume_from_checkpoint=training.last_checkpoint(work / "trainer"))
     log.info("best checkpoint: %s", trainer.state.best_model_checkpoint)
@@ -196,9 +192,7 @@ def train_grpo(snakemake, work: Path, launched: dict) -> None:
         processing_class=tokenizer,
         callbacks=[
             export,
-            training.resume_callback(snakemake.params.launch.get("resume_minutes")),
-            training.progress_callback(),
-            *tracking.for_job(snakemake, launched, work),
+            *training.job_callbacks(snakemake, launched, work),
         ],
     )
     sharding.sync_reference(trainer)  # a reference of beta > 0, as in policy GRPO

@@ -15,7 +15,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from judgerl import grpo_batch, launch, serving, sharding, tracking, training
+from judgerl import grpo_batch, launch, serving, sharding, training
 from judgerl.engines import make_engine
 from judgerl.files import read_jsonl
 from judgerl.grpo_batch import StepUnits
@@ -208,9 +208,7 @@ def train(snakemake, work: Path, launched: dict) -> None:
         processing_class=tokenizer,
         callbacks=[
             export,
-            training.resume_callback(snakemake.params.launch.get("resume_minutes")),
-            training.progress_callback(),
-            *tracking.for_job(snakemake, launched, work),
+            *training.job_callbacks(snakemake, launched, work),
         ],
     )
     # TRL's own reference (beta > 0) is sharded without accelerate's broadcast from rank 0

@@ -292,6 +292,18 @@ def resume_callback(minutes: float | None, clock=None):
     return ResumePoint()
 
 
+def job_callbacks(snakemake, launched: dict, work: Path) -> list:
+    """What every trainer of the workflow registers: resume points by the clock (config
+    `launch.<rule>.resume_minutes`), progress lines, and the job's tracked runs."""
+    from judgerl import tracking
+
+    return [
+        resume_callback(snakemake.params.launch.get("resume_minutes")),
+        progress_callback(),
+        *tracking.for_job(snakemake, launched, work),
+    ]
+
+
 def progress_callback(every_s: float | None = None, clock=None):
     """A TrainerCallback that logs the trainer's step of max_steps, steps a minute and the time
     left (judgerl/progress.py: at most once every `every_s` seconds, and at the end), from the
