@@ -58,6 +58,11 @@ def wandb_run(folder: Path) -> tuple[set[str], dict[int, dict]]:
     steps after its branch point."""
     import json
 
+    import wandb
+
+    # W&B's service process writes the offline files and closes them when it shuts down, which a
+    # job's exit does; a test that logged in its own process reads them after the same.
+    wandb.teardown()
     segments = []
     for path in Path(folder).glob("wandb/offline-run-*/run-*.wandb"):
         records = list(wandb_records(path))
