@@ -6,7 +6,13 @@ import math
 from types import SimpleNamespace
 
 import pytest
-from tracker_records import tensorboard_runs, tensorboard_scalars, wandb_run
+import wandb
+from tracker_records import (
+    tensorboard_runs,
+    tensorboard_scalars,
+    wandb_records,
+    wandb_run,
+)
 
 from judgerl import tracking
 
@@ -42,7 +48,9 @@ def attempt(callbacks, first: int, last: int, value, history=()):
 
 def test_a_resumed_job_continues_one_tracked_run_without_a_step_twice(tmp_path):
     """Attempt 1 logs steps 1-5 and is stopped; its resume point was step 3. Attempt 2 resumes
-    there and logs 4-8 with new values: both trackers show 1-8 once each, 4-5 from attempt 2."""
+    there and logs 4-8 with new values: both trackers show 1-8 once each, 4-5 from attempt 2.
+    Attempt 1's W&B file is cut in the middle of a record, as a kill leaves it (its service killed
+    in a buffered write): nothing is lost, attempt 2 logs again what the checkpoint holds."""
     settings = {**BOTH, "dir": str(tmp_path / "tracking")}
     work = tmp_path / "work"
     wildcards = {"run": "smollm2-vs-nr"}
@@ -57,6 +65,13 @@ def test_a_resumed_job_continues_one_tracked_run_without_a_step_twice(tmp_path):
         history=[row for row in first if row["step"] <= 3],  # the checkpoint's log
     )
     folder = tmp_path / "tracking/train_policy/smollm2-vs-nr"
+    wandb.teardown()  # its service closes the files, as a job's exit does
+    killed = min(
+        folder.glob("wandb/offline-run-*/run-*.wandb"), key=lambda p: p.parent.name
+    )
+    whole = len(list(wandb_records(killed)))
+    killed.write_bytes(killed.read_bytes()[: killed.stat().st_size // 2])
+    assert 0 < len(list(wandb_records(killed))) < whole
     expected = {s: float(s) if s <= 3 else 100.0 * s for s in range(1, 9)}
     run_id = (work / "tracked_run").read_text().strip()
     (run,) = tensorboard_runs(folder / "tensorboard")  # one run, both attempts

@@ -5,6 +5,7 @@ reader W&B no longer ships), a reader of that framing and W&B's own record type.
 from __future__ import annotations
 
 import struct
+import zlib
 from pathlib import Path
 
 BLOCK = 32768  # LevelDB log blocks; W&B's file starts with a 7-byte header of its own
@@ -30,6 +31,11 @@ def tensorboard_scalars(folder: Path) -> dict[str, list[tuple[int, float]]]:
 
 
 def wandb_records(path: Path):
+    """The records of one `.wandb` file, each chunk's CRC checked (zlib's CRC-32 seeded with the
+    chunk's type byte). A job killed by its time limit takes W&B's service with it in the middle
+    of a buffered write: its file then ends in a torn record, where `wandb sync` stops reading
+    (the same run's resumed attempt logs those steps again). A torn record before the file's
+    last block is corruption, and fails."""
     from wandb.proto import wandb_internal_pb2 as pb
 
     data = Path(path).read_bytes()
@@ -40,8 +46,12 @@ def wandb_records(path: Path):
         if left < 7:
             pos += left
             continue
-        _crc, length, kind = struct.unpack("<IHB", data[pos : pos + 7])
-        chunk, pos = data[pos + 7 : pos + 7 + length], pos + 7 + length
+        crc, length, kind = struct.unpack("<IHB", data[pos : pos + 7])
+        chunk = data[pos + 7 : pos + 7 + length]
+        if len(chunk) < length or zlib.crc32(chunk, zlib.crc32(bytes([kind]))) != crc:
+            assert len(data) - pos <= BLOCK, f"{path}: corrupt record at byte {pos}"
+            return
+        pos += 7 + length
         if kind == 0 and length == 0:
             continue
         parts += chunk
